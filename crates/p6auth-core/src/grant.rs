@@ -1,0 +1,7 @@
+//! OAuth grants, one module each. A grant is a pure function of the request, the authenticated
+//! client, its permissions and the time; it returns claims to sign or an [`OAuthError`].
+//!
+//! [`OAuthError`]: crate::oauth_error::OAuthError
+
+pub mod client_credentials;
+pub mod scope;

@@ -1,0 +1,91 @@
+//! The HTTP layer: the axum router, request parsing, and the one mapping of OAuth errors to
+//! responses. Handlers parse, call into `p6auth-core` / `p6auth-service`, and render.
+
+mod api;
+mod client_authentication;
+mod discovery;
+pub mod freshness;
+mod introspection;
+pub mod maintenance;
+mod metrics;
+mod oauth_response;
+mod operations;
+mod request_id;
+mod revocation_feed;
+mod security_headers;
+pub mod server;
+pub mod state;
+pub mod sync;
+mod token_endpoint;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::error_handling::HandleErrorLayer;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use p6auth_core::oauth_error::OAuthError;
+use tower::ServiceBuilder;
+
+pub use state::{AppState, ServerSettings};
+
+/// The `Retry-After` of a 503, in seconds.
+pub const RETRY_AFTER_SECONDS: u64 = 5;
+
+/// Requests larger than this are refused before they are read in full.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// A request (body included) that takes longer than this is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests handled at once; more are answered 503 at once instead of queueing without bound.
+pub const MAX_CONCURRENT_REQUESTS: usize = 4096;
+
+pub fn router(state: AppState) -> Router {
+    let limits = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|e: tower::BoxError| async move {
+            let (status, error) = if e.is::<tower::timeout::error::Elapsed>() {
+                (
+                    StatusCode::REQUEST_TIMEOUT,
+                    OAuthError::invalid_request("the request took longer than 10 s"),
+                )
+            } else {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    OAuthError::TemporarilyUnavailable(
+                        "the server is handling too many requests; retry".into(),
+                    ),
+                )
+            };
+            let mut response = oauth_response::OAuthErrorResponse(error).into_response();
+            *response.status_mut() = status;
+            response
+        }))
+        .load_shed()
+        .concurrency_limit(MAX_CONCURRENT_REQUESTS)
+        .timeout(REQUEST_TIMEOUT);
+    Router::new()
+        .route("/oauth/token", any(token_endpoint::token))
+        .route("/oauth/introspect", any(introspection::introspect))
+        .route("/oauth/revoke", any(introspection::revoke))
+        .route("/oauth/revocations", get(revocation_feed::feed))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::metadata),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::metadata),
+        )
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .route("/healthz", get(discovery::healthz))
+        .route("/readyz", get(operations::readyz))
+        .route("/metrics", get(operations::metrics))
+        .merge(api::routes())
+        .layer(limits)
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            security_headers::add,
+        ))
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(state)
+}

@@ -1,0 +1,321 @@
+//! Administrative changes: instances, permission sets and integrations. Every change is written
+//! to the audit log with its actor and, where something changed, the values before and after.
+
+use p6auth_core::audit::{Actor, NewAuditEntry};
+use p6auth_core::clock::Clock;
+use p6auth_core::instance::{Instance, validate_instance_name};
+use p6auth_core::integration::{
+    Integration, NewIntegration, PolicyRef, validate_integration_name, validate_redirect_uri,
+};
+use p6auth_core::permission_set::{NewPermissionSet, PermissionSet};
+use p6auth_core::secret::{
+    PlainSecret, SecretHasher, generate_app_secret, generate_application_id,
+};
+use p6auth_store::Store;
+use serde_json::{Value, json};
+
+use crate::{ServiceError, ServiceResult};
+
+/// Who acts, and when: what every administrative change needs besides its arguments.
+pub struct Change<'a> {
+    pub store: &'a dyn Store,
+    pub clock: &'a dyn Clock,
+    pub actor: &'a Actor,
+}
+
+impl<'a> Change<'a> {
+    /// A change made by the holder of `access`, who is its actor.
+    pub fn by(
+        store: &'a dyn Store,
+        clock: &'a dyn Clock,
+        access: &'a crate::access::Access,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            actor: access.actor(),
+        }
+    }
+
+    pub(crate) async fn audit(
+        &self,
+        action: &str,
+        target: &str,
+        details: Value,
+    ) -> ServiceResult<()> {
+        let entry = NewAuditEntry::new(self.clock.now(), self.actor, action, target, details);
+        Ok(self.store.append_audit(entry).await?)
+    }
+}
+
+/// The audit view of an integration: never a secret or its hash.
+pub fn integration_summary(i: &Integration) -> Value {
+    json!({
+        "name": i.name,
+        "redirect_uri": i.redirect_uri,
+        "enabled": i.enabled,
+        "policies": i.policies.iter().map(|p| format!("{}/{}", p.instance, p.permission_set_name)).collect::<Vec<_>>(),
+        "secrets": i.secrets.iter().map(|s| json!({"created_at": s.created_at, "expires_at": s.expires_at})).collect::<Vec<_>>(),
+    })
+}
+
+pub async fn create_instance(
+    c: &Change<'_>,
+    name: &str,
+    display_name: Option<&str>,
+    description: &str,
+) -> ServiceResult<Instance> {
+    validate_instance_name(name).map_err(ServiceError::Invalid)?;
+    p6auth_core::org::validate_description(description).map_err(ServiceError::Invalid)?;
+    if let Some(d) = display_name {
+        p6auth_core::instance::validate_display_name(d).map_err(ServiceError::Invalid)?;
+    }
+    let i = c
+        .store
+        .create_instance(
+            name,
+            display_name.unwrap_or(name),
+            description,
+            c.clock.now(),
+        )
+        .await?;
+    c.audit(
+        "instance.create",
+        &format!("instance {name}"),
+        json!({"after": i}),
+    )
+    .await?;
+    Ok(i)
+}
+
+pub async fn create_permission_set(
+    c: &Change<'_>,
+    set: NewPermissionSet,
+) -> ServiceResult<PermissionSet> {
+    let set = set.validated().map_err(ServiceError::Invalid)?;
+    let created = c.store.create_permission_set(set, c.clock.now()).await?;
+    let target = format!("permission set {}/{}", created.instance, created.name);
+    c.audit("permission_set.create", &target, json!({"after": created}))
+        .await?;
+    Ok(created)
+}
+
+/// Finds a set by instance and name, as operators write it.
+pub async fn find_permission_set(
+    store: &dyn Store,
+    instance: &str,
+    name: &str,
+) -> ServiceResult<PermissionSet> {
+    store
+        .list_permission_sets()
+        .await?
+        .into_iter()
+        .find(|s| s.instance == instance && s.name == name)
+        .ok_or_else(|| {
+            p6auth_store::StoreError::NotFound(format!(
+                "permission set {name} in instance {instance}"
+            ))
+            .into()
+        })
+}
+
+/// Renames or changes a set; assignments stay. The built-in set cannot be changed.
+pub async fn update_permission_set(
+    c: &Change<'_>,
+    before: &PermissionSet,
+    set: NewPermissionSet,
+) -> ServiceResult<PermissionSet> {
+    if p6auth_core::permission_set::is_builtin(before) {
+        return Err(ServiceError::Invalid(
+            "the built-in Instance Admin set cannot be changed".into(),
+        ));
+    }
+    let set = set.validated().map_err(ServiceError::Invalid)?;
+    let after = c
+        .store
+        .update_permission_set(before.id, set, c.clock.now())
+        .await?;
+    let target = format!("permission set {}/{}", before.instance, before.name);
+    c.audit(
+        "permission_set.update",
+        &target,
+        json!({"before": before, "after": after}),
+    )
+    .await?;
+    Ok(after)
+}
+
+/// Refused while the set is assigned; the built-in set cannot be deleted.
+pub async fn delete_permission_set(c: &Change<'_>, set: &PermissionSet) -> ServiceResult<()> {
+    if p6auth_core::permission_set::is_builtin(set) {
+        return Err(ServiceError::Invalid(
+            "the built-in Instance Admin set cannot be deleted".into(),
+        ));
+    }
+    c.store.delete_permission_set(set.id).await?;
+    let target = format!("permission set {}/{}", set.instance, set.name);
+    c.audit("permission_set.delete", &target, json!({"before": set}))
+        .await
+}
+
+pub async fn set_permission_set_enabled(
+    c: &Change<'_>,
+    set: &PermissionSet,
+    enabled: bool,
+) -> ServiceResult<PermissionSet> {
+    let after = c
+        .store
+        .set_permission_set_enabled(set.id, enabled, c.clock.now())
+        .await?;
+    let action = if enabled {
+        "permission_set.enable"
+    } else {
+        "permission_set.disable"
+    };
+    let target = format!("permission set {}/{}", set.instance, set.name);
+    c.audit(
+        action,
+        &target,
+        json!({"before": {"enabled": set.enabled}, "after": {"enabled": enabled}}),
+    )
+    .await?;
+    Ok(after)
+}
+
+pub struct CreateIntegration {
+    pub name: String,
+    pub redirect_uri: String,
+    pub policies: Vec<PolicyRef>,
+}
+
+/// Creates an integration with a generated Application ID and App Secret. The secret is
+/// returned here once; only its keyed hash is stored.
+pub async fn create_integration(
+    c: &Change<'_>,
+    hasher: &SecretHasher,
+    input: CreateIntegration,
+) -> ServiceResult<(Integration, PlainSecret)> {
+    validate_integration_name(&input.name).map_err(ServiceError::Invalid)?;
+    validate_redirect_uri(&input.redirect_uri).map_err(ServiceError::Invalid)?;
+    let secret = generate_app_secret();
+    let integration = c
+        .store
+        .create_integration(
+            NewIntegration {
+                application_id: generate_application_id(),
+                name: input.name,
+                redirect_uri: input.redirect_uri,
+                enabled: true,
+                policies: input.policies,
+                secret_hash: hasher.hash(secret.expose()),
+            },
+            c.clock.now(),
+        )
+        .await?;
+    let target = format!("integration {}", integration.application_id);
+    c.audit(
+        "integration.create",
+        &target,
+        json!({"after": integration_summary(&integration)}),
+    )
+    .await?;
+    Ok((integration, secret))
+}
+
+pub async fn set_integration_enabled(
+    c: &Change<'_>,
+    id: &str,
+    enabled: bool,
+) -> ServiceResult<Integration> {
+    let before = c.store.get_integration(id).await?;
+    let after = c
+        .store
+        .set_integration_enabled(id, enabled, c.clock.now())
+        .await?;
+    let action = if enabled {
+        "integration.enable"
+    } else {
+        "integration.disable"
+    };
+    let details =
+        json!({"before": {"enabled": before.enabled}, "after": {"enabled": after.enabled}});
+    c.audit(action, &format!("integration {id}"), details)
+        .await?;
+    Ok(after)
+}
+
+pub async fn set_integration_policies(
+    c: &Change<'_>,
+    id: &str,
+    policies: Vec<PolicyRef>,
+) -> ServiceResult<Integration> {
+    let before = c.store.get_integration(id).await?;
+    let after = c
+        .store
+        .set_integration_policies(id, policies, c.clock.now())
+        .await?;
+    let details = json!({"before": integration_summary(&before)["policies"], "after": integration_summary(&after)["policies"]});
+    c.audit(
+        "integration.set_policies",
+        &format!("integration {id}"),
+        details,
+    )
+    .await?;
+    Ok(after)
+}
+
+pub async fn delete_integration(c: &Change<'_>, id: &str) -> ServiceResult<()> {
+    let before = c.store.get_integration(id).await?;
+    c.store.delete_integration(id).await?;
+    c.audit(
+        "integration.delete",
+        &format!("integration {id}"),
+        json!({"before": integration_summary(&before)}),
+    )
+    .await
+}
+
+/// Issues a new secret. The older ones keep working for `grace` seconds (0 ends them now).
+pub async fn rotate_integration_secret(
+    c: &Change<'_>,
+    hasher: &SecretHasher,
+    id: &str,
+    grace: i64,
+) -> ServiceResult<(Integration, PlainSecret)> {
+    if grace < 0 {
+        return Err(ServiceError::Invalid(
+            "the grace period cannot be negative".into(),
+        ));
+    }
+    let now = c.clock.now();
+    let secret = generate_app_secret();
+    let after = c
+        .store
+        .add_integration_secret(id, hasher.hash(secret.expose()), now + grace, now)
+        .await?;
+    let details = json!({"grace_seconds": grace, "old_secrets_expire_at": now + grace, "secret": "<redacted>"});
+    c.audit(
+        "integration.rotate_secret",
+        &format!("integration {id}"),
+        details,
+    )
+    .await?;
+    Ok((after, secret))
+}
+
+/// Ends every secret but the newest, now.
+pub async fn expire_old_secrets(c: &Change<'_>, id: &str) -> ServiceResult<Integration> {
+    let now = c.clock.now();
+    let before = c.store.get_integration(id).await?;
+    let Some(newest) = before.secrets.last() else {
+        return Ok(before);
+    };
+    let after = c.store.expire_secrets_except(id, newest.id, now).await?;
+    c.audit(
+        "integration.expire_old_secrets",
+        &format!("integration {id}"),
+        json!({"expired_at": now}),
+    )
+    .await?;
+    Ok(after)
+}

@@ -1,0 +1,266 @@
+//! The administrative CLI: output formats, and bad arguments with clear messages and exit codes.
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+fn fails(dir: &std::path::Path, args: &[&str], code: i32, message: &str) {
+    let out = cli(dir, args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(message),
+        "{args:?}: expected {message:?} in {stderr:?}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} printed to stdout on failure"
+    );
+}
+
+#[test]
+fn create_list_show_and_json_output() {
+    let dir = TestDir::new();
+    let c = seed(dir.path());
+    assert!(c.secret.starts_with("p6s_") && c.secret.len() == 47);
+    assert_eq!(c.id.len(), 36);
+    assert_eq!(c.redirect_uri, "https://erp.example/cb");
+
+    let text = cli_ok(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--name",
+            "Batch",
+            "--redirect-uri",
+            "https://b.example/cb",
+            "--policy",
+            "acme/Integration",
+        ],
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("Application ID: "));
+    assert!(lines[1].starts_with("App Secret:     p6s_"));
+    assert_eq!(lines[2], "Redirect URI:   https://b.example/cb");
+
+    let list: Value =
+        serde_json::from_str(&cli_ok(dir.path(), &["integration", "list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["application_id"], c.id.as_str());
+    assert_eq!(list[0]["policies"][0]["permission_set"], "Integration");
+    let table = cli_ok(dir.path(), &["integration", "list"]);
+    assert!(table.contains(&c.id) && table.contains("ERP"));
+    assert!(!table.contains(&c.secret), "list never shows secrets");
+
+    let show = cli_ok(dir.path(), &["integration", "show", &c.id]);
+    assert!(show.contains("Enabled:        yes"));
+    assert!(show.contains("Policies:       acme/Integration"));
+    assert!(show.contains("Secret 1:       active"));
+    assert!(!show.contains(&c.secret));
+    cli_ok(dir.path(), &["integration", "disable", &c.id]);
+    assert!(cli_ok(dir.path(), &["integration", "show", &c.id]).contains("Enabled:        no"));
+
+    let sets = cli_ok(dir.path(), &["permission-set", "list"]);
+    assert!(sets.contains("orgs=read acme:users=read('./')"));
+    assert!(cli_ok(dir.path(), &["instance", "list"]).contains("acme"));
+}
+
+#[test]
+fn bad_arguments_fail_with_a_message_and_exit_code() {
+    let dir = TestDir::new();
+    seed(dir.path());
+    fails(
+        dir.path(),
+        &["instance", "create", "bad name"],
+        2,
+        "an instance name may hold only",
+    );
+    fails(
+        dir.path(),
+        &["instance", "create", "acme"],
+        4,
+        "instance acme already exists",
+    );
+    fails(
+        dir.path(),
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "X",
+            "--permission",
+            "users=read('./",
+        ],
+        2,
+        "invalid permission \"users=read('./\": at position 11",
+    );
+    fails(
+        dir.path(),
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "nowhere",
+            "--name",
+            "X",
+            "--permission",
+            "a=b",
+        ],
+        3,
+        "instance nowhere not found",
+    );
+    fails(
+        dir.path(),
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "X",
+        ],
+        2,
+        "--permission",
+    );
+    fails(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "nope",
+            "--policy",
+            "acme/Integration",
+        ],
+        2,
+        "the redirect URI must start with https:// or http://",
+    );
+    fails(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x/cb",
+            "--policy",
+            "acme",
+        ],
+        2,
+        "a policy is INSTANCE/PERMISSION_SET",
+    );
+    fails(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x/cb",
+            "--policy",
+            "acme/Missing",
+        ],
+        3,
+        "permission set Missing in instance acme not found",
+    );
+    fails(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://x/cb",
+            "--policy",
+            "ghost/Integration",
+        ],
+        3,
+        "instance ghost not found",
+    );
+    fails(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--name",
+            " ",
+            "--redirect-uri",
+            "https://x/cb",
+        ],
+        2,
+        "an integration name must be",
+    );
+    for verb in ["show", "enable", "disable", "delete"] {
+        fails(
+            dir.path(),
+            &["integration", verb, "nope"],
+            3,
+            "integration nope not found",
+        );
+    }
+    fails(
+        dir.path(),
+        &["integration", "frobnicate"],
+        2,
+        "unrecognized subcommand",
+    );
+    fails(
+        dir.path(),
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "Y",
+            "--permission",
+            "globex:orgs=write",
+        ],
+        2,
+        "a permission set of instance acme cannot grant in instance globex",
+    );
+    fails(
+        dir.path(),
+        &[
+            "instance",
+            "create",
+            "evil",
+            "--display-name",
+            "Evil\n\u{1b}[31mRED",
+        ],
+        2,
+        "a display name must not contain control characters",
+    );
+    fails(
+        dir.path(),
+        &[
+            "integration",
+            "create",
+            "--name",
+            "X",
+            "--redirect-uri",
+            "https://u:p@x.example/cb",
+        ],
+        2,
+        "must not contain user information",
+    );
+    fails(
+        dir.path(),
+        &["integration", "set-policies", "some-id"],
+        2,
+        "--policy",
+    );
+    // a failed create leaves nothing behind
+    let list: Value =
+        serde_json::from_str(&cli_ok(dir.path(), &["integration", "list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
