@@ -122,6 +122,75 @@ impl Default for ActiveSecret {
     }
 }
 
+/// Builds a [`ClientDirectory`] from integrations given a batch at a time, so that a large store
+/// can be read page by page instead of all at once.
+pub struct DirectoryBuilder<'a> {
+    sets_by_id: HashMap<i64, &'a PermissionSet>,
+    enabled_instances: HashSet<&'a str>,
+    /// Integrations mostly share a few policy lists: each list is resolved once and shared.
+    resolved: HashMap<Vec<(String, i64)>, Resolved>,
+    by_id: HashMap<String, Arc<ClientEntry>>,
+}
+
+impl<'a> DirectoryBuilder<'a> {
+    /// Disabled sets and disabled instances count for nothing.
+    pub fn new(sets: &'a [PermissionSet], instances: &'a [Instance]) -> Self {
+        Self {
+            sets_by_id: sets.iter().map(|s| (s.id, s)).collect(),
+            enabled_instances: instances
+                .iter()
+                .filter(|i| i.enabled)
+                .map(|i| i.name.as_str())
+                .chain([ALL_INSTANCES])
+                .collect(),
+            resolved: HashMap::new(),
+            by_id: HashMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, integration: &Integration) {
+        let key: Vec<(String, i64)> = integration
+            .policies
+            .iter()
+            .map(|p| (p.instance.clone(), p.permission_set_id))
+            .collect();
+        let (sets_by_id, enabled_instances) = (&self.sets_by_id, &self.enabled_instances);
+        let (permissions, instance_names) = self
+            .resolved
+            .entry(key)
+            .or_insert_with(|| resolve_policies(&integration.policies, sets_by_id, enabled_instances))
+            .clone();
+        let entry = ClientEntry {
+            application_id: integration.application_id.clone(),
+            enabled: integration.enabled,
+            redirect_uri: integration.redirect_uri.clone(),
+            secrets: integration
+                .secrets
+                .iter()
+                .map(|s| ActiveSecret {
+                    id: s.id,
+                    hash: s.hash.clone(),
+                    expires_at: s.expires_at,
+                    reported_minute: AtomicI64::new(0),
+                })
+                .collect(),
+            permissions,
+            instances: instance_names,
+            tokens_valid_after: integration.tokens_valid_after,
+        };
+        self.by_id
+            .insert(integration.application_id.clone(), Arc::new(entry));
+    }
+
+    pub fn finish(mut self) -> ClientDirectory {
+        self.by_id.shrink_to_fit();
+        ClientDirectory {
+            by_id: self.by_id,
+            decoy: ActiveSecret::default(),
+        }
+    }
+}
+
 impl ClientDirectory {
     /// Resolves every integration's policies against the permission sets. Disabled sets and
     /// disabled instances count for nothing.
@@ -130,54 +199,11 @@ impl ClientDirectory {
         sets: &[PermissionSet],
         instances: &[Instance],
     ) -> Self {
-        let sets_by_id: HashMap<i64, &PermissionSet> = sets.iter().map(|s| (s.id, s)).collect();
-        let enabled_instances: HashSet<&str> = instances
-            .iter()
-            .filter(|i| i.enabled)
-            .map(|i| i.name.as_str())
-            .chain([ALL_INSTANCES])
-            .collect();
-        // integrations mostly share a few policy lists: resolve each list once, share the result
-        let mut resolved: HashMap<Vec<(&str, i64)>, Resolved> = HashMap::new();
-        let by_id = integrations
-            .iter()
-            .map(|integration| {
-                let key: Vec<(&str, i64)> = integration
-                    .policies
-                    .iter()
-                    .map(|p| (p.instance.as_str(), p.permission_set_id))
-                    .collect();
-                let (permissions, instance_names) = resolved
-                    .entry(key)
-                    .or_insert_with(|| {
-                        resolve_policies(&integration.policies, &sets_by_id, &enabled_instances)
-                    })
-                    .clone();
-                let entry = ClientEntry {
-                    application_id: integration.application_id.clone(),
-                    enabled: integration.enabled,
-                    redirect_uri: integration.redirect_uri.clone(),
-                    secrets: integration
-                        .secrets
-                        .iter()
-                        .map(|s| ActiveSecret {
-                            id: s.id,
-                            hash: s.hash.clone(),
-                            expires_at: s.expires_at,
-                            reported_minute: AtomicI64::new(0),
-                        })
-                        .collect(),
-                    permissions,
-                    instances: instance_names,
-                    tokens_valid_after: integration.tokens_valid_after,
-                };
-                (integration.application_id.clone(), Arc::new(entry))
-            })
-            .collect();
-        Self {
-            by_id,
-            decoy: ActiveSecret::default(),
+        let mut builder = DirectoryBuilder::new(sets, instances);
+        for integration in integrations {
+            builder.add(integration);
         }
+        builder.finish()
     }
 
     /// A directory of ready-made entries; for tests and tools.

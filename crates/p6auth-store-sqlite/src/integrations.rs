@@ -52,6 +52,53 @@ fn secret_from_row(r: &SqliteRow) -> StoreResult<StoredSecret> {
     })
 }
 
+/// Which integrations a load reads.
+#[derive(Clone, Copy)]
+enum Selection<'a> {
+    All,
+    One(&'a str),
+    /// A page: at most `limit` integrations whose id sorts after the given one, by id.
+    After(&'a str, i64),
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments<'q>>;
+
+impl Selection<'_> {
+    /// The tail of the integrations query.
+    fn page_sql(self) -> &'static str {
+        match self {
+            Selection::All => " ORDER BY created_at, rowid",
+            Selection::One(_) => " WHERE application_id = ?",
+            Selection::After(..) => " WHERE application_id > ? ORDER BY application_id LIMIT ?",
+        }
+    }
+
+    fn bind_page(self, q: Query<'_>) -> Query<'_> {
+        match self {
+            Selection::All => q,
+            Selection::One(id) => q.bind(id.to_string()),
+            Selection::After(after, limit) => q.bind(after.to_string()).bind(limit),
+        }
+    }
+
+    /// The filter of the policies and secrets queries on `column`, for a page ending at `last`.
+    fn range_sql(self, column: &str) -> String {
+        match self {
+            Selection::All => String::new(),
+            Selection::One(_) => format!(" WHERE {column} = ?"),
+            Selection::After(..) => format!(" WHERE {column} > ? AND {column} <= ?"),
+        }
+    }
+
+    fn bind_range(self, q: Query<'_>, last: String) -> Query<'_> {
+        match self {
+            Selection::All => q,
+            Selection::One(id) => q.bind(id.to_string()),
+            Selection::After(after, _) => q.bind(after.to_string()).bind(last),
+        }
+    }
+}
+
 /// Inserts `policies` in order; each names an existing instance (or `*`) and a set of that
 /// instance or a global one.
 async fn insert_policies(
@@ -102,38 +149,31 @@ async fn insert_policies(
 }
 
 impl SqliteStore {
-    async fn load_integrations(&self, only: Option<&str>) -> StoreResult<Vec<Integration>> {
-        let filter = if only.is_some() {
-            " WHERE application_id = ?"
-        } else {
-            ""
-        };
-        let pfilter = if only.is_some() {
-            " WHERE p.application_id = ?"
-        } else {
-            ""
-        };
+    async fn load_integrations(&self, selection: Selection<'_>) -> StoreResult<Vec<Integration>> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let integrations_sql = format!("{INTEGRATION_QUERY}{filter} ORDER BY created_at, rowid");
-        let mut q = sqlx::query(&integrations_sql);
-        if let Some(id) = only {
-            q = q.bind(id);
-        }
-        let rows = q.fetch_all(&mut *conn).await.map_err(backend)?;
+        let integrations_sql = format!("{INTEGRATION_QUERY}{}", selection.page_sql());
+        let rows = selection
+            .bind_page(sqlx::query(&integrations_sql))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(backend)?;
         let mut integrations: Vec<Integration> = rows.iter().map(integration_from_row).collect();
         // the rows are no longer needed: free them before reading the next table (startup peak)
         drop(rows);
+        let Some(last) = integrations.last().map(|i| i.application_id.clone()) else {
+            return Ok(integrations);
+        };
         let index: HashMap<String, usize> = integrations
             .iter()
             .enumerate()
             .map(|(i, x)| (x.application_id.clone(), i))
             .collect();
 
-        let policies_sql = format!("{POLICY_QUERY}{pfilter} ORDER BY p.application_id, p.position");
-        let mut q = sqlx::query(&policies_sql);
-        if let Some(id) = only {
-            q = q.bind(id);
-        }
+        let policies_sql = format!(
+            "{POLICY_QUERY}{} ORDER BY p.application_id, p.position",
+            selection.range_sql("p.application_id")
+        );
+        let q = selection.bind_range(sqlx::query(&policies_sql), last.clone());
         for r in q.fetch_all(&mut *conn).await.map_err(backend)? {
             let app: String = r.get("application_id");
             if let Some(&i) = index.get(&app) {
@@ -141,11 +181,11 @@ impl SqliteStore {
             }
         }
 
-        let secrets_sql = format!("{SECRET_QUERY}{filter} ORDER BY id");
-        let mut q = sqlx::query(&secrets_sql);
-        if let Some(id) = only {
-            q = q.bind(id);
-        }
+        let secrets_sql = format!(
+            "{SECRET_QUERY}{} ORDER BY id",
+            selection.range_sql("application_id")
+        );
+        let q = selection.bind_range(sqlx::query(&secrets_sql), last);
         for r in q.fetch_all(&mut *conn).await.map_err(backend)? {
             let app: String = r.get("application_id");
             if let Some(&i) = index.get(&app) {
@@ -198,14 +238,22 @@ impl IntegrationStore for SqliteStore {
     }
 
     async fn get_integration(&self, application_id: &str) -> StoreResult<Integration> {
-        self.load_integrations(Some(application_id))
+        self.load_integrations(Selection::One(application_id))
             .await?
             .pop()
             .ok_or_else(|| StoreError::NotFound(format!("integration {application_id}")))
     }
 
     async fn list_integrations(&self) -> StoreResult<Vec<Integration>> {
-        self.load_integrations(None).await
+        self.load_integrations(Selection::All).await
+    }
+
+    async fn list_integrations_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<Integration>> {
+        self.load_integrations(Selection::After(after, limit)).await
     }
 
     async fn set_integration_enabled(

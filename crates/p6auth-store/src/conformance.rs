@@ -247,6 +247,25 @@ async fn integrations(store: &dyn Store) {
         .map(|i| i.application_id)
         .collect();
     assert_eq!(ids, vec!["app-1", "app-3"]);
+    // paging by id gives the same integrations, with their policies and secrets
+    store
+        .create_integration(new_integration(&hasher, "app-0", &["beta/Readers"]), 303)
+        .await
+        .unwrap();
+    let first = store.list_integrations_after("", 2).await.unwrap();
+    let rest = store.list_integrations_after("app-1", 2).await.unwrap();
+    let paged: Vec<&str> = first
+        .iter()
+        .chain(&rest)
+        .map(|i| i.application_id.as_str())
+        .collect();
+    assert_eq!(paged, ["app-0", "app-1", "app-3"]);
+    assert_eq!(first[1], store.get_integration("app-1").await.unwrap());
+    assert_eq!(rest[0], store.get_integration("app-3").await.unwrap());
+    assert_eq!(rest[0].policies.len(), 1);
+    assert_eq!(rest[0].secrets.len(), 1);
+    assert_eq!(store.list_integrations_after("app-3", 2).await.unwrap(), []);
+    store.delete_integration("app-0").await.unwrap();
 
     let disabled = bumps(
         store,

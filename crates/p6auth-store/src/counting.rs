@@ -141,6 +141,13 @@ impl IntegrationStore for CountingStore {
     async fn list_integrations(&self) -> StoreResult<Vec<Integration>> {
         self.inner.list_integrations().await
     }
+    async fn list_integrations_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<Integration>> {
+        self.inner.list_integrations_after(after, limit).await
+    }
     async fn set_integration_enabled(
         &self,
         application_id: &str,
