@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# A first scale benchmark, until `p6auth import` exists: p6auth on SQLite with 10 and with
-# 100,000 integrations (SCALE), measuring startup time (launch to "listening", which comes after
-# the client directory is loaded), idle RSS, and token throughput and p99 by form body.
+# The scale benchmark: p6auth on SQLite with 10 integrations, then with SCALE (100,000)
+# integrations, USERS (100,000) users and ORG_NODES (10,000) org nodes, measuring startup time
+# (launch to "listening", which comes after the client directory is loaded), idle RSS, token
+# throughput and p99 by form body, and, in the large case, the user-search API's throughput and p99.
 #
 # The integrations are made by bench/scale-sqlite.sql: copies of one integration created with the
-# CLI (same policy, same secret hash, new ids), inserted in one transaction. Users and org nodes
-# are not loaded: p6auth has no user store yet.
+# CLI (same policy, same secret hash, new ids), inserted in one transaction (`p6auth import` does
+# not create integrations: their secrets are generated, never imported). The users and org nodes
+# are loaded with `p6auth import` from a file bench/scale-directory.py writes.
 #
 #   usage: bench/scale.sh
-#   env:   SCALE (100000)  DURATION (10s)  CONNS (64)  THREADS (1)  WARMUP (2s)
+#   env:   SCALE (100000)  USERS (100000)  ORG_NODES (10000)
+#          DURATION (10s)  CONNS (64)  THREADS (1)  WARMUP (2s)
 #          P6AUTH_BIN (skip the build)  OUT (target/bench/scale-<UTC time>)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 SCALE=${SCALE:-100000}
+USERS=${USERS:-100000}
+ORG_NODES=${ORG_NODES:-10000}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}
@@ -32,8 +37,9 @@ PID=""
 trap '[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; true' EXIT
 rss_kb() { awk '$1=="VmRSS:" {print $2}' "/proc/$1/status"; }
 
-echo "| integrations | startup s | idle RSS MB | tokens/s | p50 ms | p99 ms | errors | RSS after load MB |" >"$OUT/summary.md"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|" >>"$OUT/summary.md"
+echo "| integrations | users | org nodes | startup s | idle RSS MB | tokens/s | p50 ms | p99 ms | errors | RSS after load MB |" >"$OUT/summary.md"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" >>"$OUT/summary.md"
+: >"$OUT/search.md"
 
 for count in 10 "$SCALE"; do
   dir=$OUT/data-$count
@@ -49,6 +55,15 @@ for count in 10 "$SCALE"; do
     <bench/scale-sqlite.sql
   t1=$(date +%s.%N)
   echo "== $count integrations (loaded in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') s)"
+  users=0; nodes=0
+  if [ "$count" = "$SCALE" ]; then
+    users=$USERS; nodes=$ORG_NODES
+    python3 bench/scale-directory.py "$users" "$nodes" >"$OUT/directory.json"
+    t0=$(date +%s.%N)
+    p6 import "$OUT/directory.json" >"$OUT/import.txt"
+    t1=$(date +%s.%N)
+    echo "== $users users and $nodes org nodes imported in $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b - a}') s"
+  fi
 
   t0=$(date +%s.%N)
   P6AUTH_LOG=warn "$P6AUTH_BIN" serve --listen 127.0.0.1:0 --maintenance-interval 1h --data-dir "$dir" \
@@ -73,10 +88,30 @@ for count in 10 "$SCALE"; do
   line=$(grep '^RESULT' "$OUT/token-$count.txt")
   eval "$(echo "${line#RESULT }" | tr ' ' '\n')"
   after=$(rss_kb "$PID")
+  if [ "$users" != 0 ]; then
+    # the integration holds acme:users=read("./"): every user; a last-name search, 50 a page
+    token=$(curl -s -d "grant_type=client_credentials&client_id=$id&client_secret=$secret" \
+      "http://$addr/oauth/token" | jq -r .access_token)
+    search="http://$addr/apis/v2/instances/acme/users?last_name=Name517&limit=50"
+    found=$(curl -s -H "Authorization: Bearer $token" "$search" | jq '.users | length')
+    WRK_METHOD=GET WRK_BODY="" WRK_AUTH="Bearer $token" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" \
+      --timeout 5s --latency -s bench/wrk.lua "$search" >"$OUT/search.txt"
+    line=$(grep '^RESULT' "$OUT/search.txt")
+    (
+      eval "$(echo "${line#RESULT }" | tr ' ' '\n')"
+      printf '| user search, last name, %s of %s users a page | %.0f | %s | %s | %s |\n' "$found" "$users" \
+        "$rps" "$p50" "$p99" "$((non2xx + sockerr))" >>"$OUT/search.md"
+    )
+    after=$(rss_kb "$PID")
+  fi
   kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""
-  printf '| %s | %.2f | %s | %.0f | %s | %s | %s | %s |\n' "$count" "$startup" "$(awk -v k="$idle" 'BEGIN{printf "%.1f", k / 1024}')" \
+  printf '| %s | %s | %s | %.2f | %s | %.0f | %s | %s | %s | %s |\n' "$count" "$users" "$nodes" "$startup" "$(awk -v k="$idle" 'BEGIN{printf "%.1f", k / 1024}')" \
     "$rps" "$p50" "$p99" "$((non2xx + sockerr))" "$(awk -v k="$after" 'BEGIN{printf "%.1f", k / 1024}')" >>"$OUT/summary.md"
 done
 echo
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$OUT/summary.md"
+echo
+echo "| request | req/s | p50 ms | p99 ms | errors |"
+echo "|---|---:|---:|---:|---:|"
+cat "$OUT/search.md"
