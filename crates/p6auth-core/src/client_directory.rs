@@ -158,7 +158,9 @@ impl<'a> DirectoryBuilder<'a> {
         let (permissions, instance_names) = self
             .resolved
             .entry(key)
-            .or_insert_with(|| resolve_policies(&integration.policies, sets_by_id, enabled_instances))
+            .or_insert_with(|| {
+                resolve_policies(&integration.policies, sets_by_id, enabled_instances)
+            })
             .clone();
         let entry = ClientEntry {
             application_id: integration.application_id.clone(),

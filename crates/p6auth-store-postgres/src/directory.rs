@@ -269,18 +269,41 @@ impl OrgStore for DbStore {
     }
 }
 
-async fn load_user(conn: &mut Conn, email: &str) -> StoreResult<User> {
-    let r = sqlx::query(&sql(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE email = ?"
-    )))
-    .bind(email)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(backend)?
-    .ok_or_else(|| StoreError::NotFound(format!("user {email}")))?;
-    let mut access: BTreeMap<String, UserAccess> = BTreeMap::new();
-    fn entry(access: &mut BTreeMap<String, UserAccess>, instance: String) -> &mut UserAccess {
+/// The users with these emails, each with its access, in the order given (emails not found are
+/// left out): three queries, whatever the number of users.
+async fn load_users(conn: &mut Conn, emails: &[String]) -> StoreResult<Vec<User>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; emails.len()].join(", ");
+    let profiles_sql = sql(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE email IN ({marks})"
+    ))
+    .into_owned();
+    let policies_sql = sql(&format!(
+        "SELECT p.email, p.instance AS policy_instance, s.id, s.instance, s.name FROM user_policies p
+         JOIN permission_sets s ON s.id = p.permission_set_id WHERE p.email IN ({marks})
+         ORDER BY p.instance{BYTE_ORDER}, s.instance{BYTE_ORDER}, s.name{BYTE_ORDER}"
+    ))
+    .into_owned();
+    let positions_sql = sql(&format!(
+        "SELECT p.email, n.instance, n.path FROM user_positions p JOIN org_nodes n ON n.id = p.node_id
+         WHERE p.email IN ({marks}) ORDER BY n.path{BYTE_ORDER}"
+    ))
+    .into_owned();
+    let profiles = fetch_for(conn, &profiles_sql, emails).await?;
+    let policies = fetch_for(conn, &policies_sql, emails).await?;
+    let positions = fetch_for(conn, &positions_sql, emails).await?;
+
+    let mut access: BTreeMap<String, BTreeMap<String, UserAccess>> = BTreeMap::new();
+    fn entry<'a>(
+        access: &'a mut BTreeMap<String, BTreeMap<String, UserAccess>>,
+        email: String,
+        instance: String,
+    ) -> &'a mut UserAccess {
         access
+            .entry(email)
+            .or_default()
             .entry(instance.clone())
             .or_insert_with(|| UserAccess {
                 instance,
@@ -288,46 +311,56 @@ async fn load_user(conn: &mut Conn, email: &str) -> StoreResult<User> {
                 positions: Vec::new(),
             })
     }
-    let policies = sqlx::query(&sql(&format!(
-        "SELECT p.instance AS policy_instance, s.id, s.instance, s.name FROM user_policies p
-         JOIN permission_sets s ON s.id = p.permission_set_id WHERE p.email = ?
-         ORDER BY p.instance{BYTE_ORDER}, s.instance{BYTE_ORDER}, s.name{BYTE_ORDER}"
-    )))
-    .bind(email)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(backend)?;
     for p in &policies {
-        let instance: String = p.get("policy_instance");
-        entry(&mut access, instance).permission_sets.push(SetName {
-            id: p.get("id"),
-            instance: p.get("instance"),
-            name: p.get("name"),
-        });
+        entry(&mut access, p.get("email"), p.get("policy_instance"))
+            .permission_sets
+            .push(SetName {
+                id: p.get("id"),
+                instance: p.get("instance"),
+                name: p.get("name"),
+            });
     }
-    let positions = sqlx::query(&sql(&format!(
-        "SELECT n.instance, n.path FROM user_positions p JOIN org_nodes n ON n.id = p.node_id
-         WHERE p.email = ? ORDER BY n.path{BYTE_ORDER}"
-    )))
-    .bind(email)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(backend)?;
     for p in &positions {
-        let instance: String = p.get("instance");
-        entry(&mut access, instance).positions.push(p.get("path"));
+        entry(&mut access, p.get("email"), p.get("instance"))
+            .positions
+            .push(p.get("path"));
     }
-    Ok(User {
-        email: r.get("email"),
-        first_name: r.get("first_name"),
-        last_name: r.get("last_name"),
-        enabled: r.get("enabled"),
-        preferred_language: r.get("preferred_language"),
-        properties: properties_from(r.get("properties"))?,
-        access: access.into_values().collect(),
-        created_at: r.get("created_at"),
-        updated_at: r.get("updated_at"),
-    })
+    let mut by_email: BTreeMap<String, User> = BTreeMap::new();
+    for r in &profiles {
+        let email: String = r.get("email");
+        let user = User {
+            email: email.clone(),
+            first_name: r.get("first_name"),
+            last_name: r.get("last_name"),
+            enabled: r.get("enabled"),
+            preferred_language: r.get("preferred_language"),
+            properties: properties_from(r.get("properties"))?,
+            access: access
+                .remove(&email)
+                .map(|a| a.into_values().collect())
+                .unwrap_or_default(),
+            created_at: r.get("created_at"),
+            updated_at: r.get("updated_at"),
+        };
+        by_email.insert(email, user);
+    }
+    Ok(emails.iter().filter_map(|e| by_email.remove(e)).collect())
+}
+
+/// `text` with one placeholder per email, bound in order.
+async fn fetch_for(conn: &mut Conn, text: &str, emails: &[String]) -> StoreResult<Vec<DbRow>> {
+    let mut q = sqlx::query(text);
+    for email in emails {
+        q = q.bind(email.as_str());
+    }
+    q.fetch_all(&mut *conn).await.map_err(backend)
+}
+
+async fn load_user(conn: &mut Conn, email: &str) -> StoreResult<User> {
+    load_users(conn, &[email.to_string()])
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::NotFound(format!("user {email}")))
 }
 
 enum Arg {
@@ -486,11 +519,7 @@ impl UserStore for DbStore {
             .fetch_all(&mut *conn)
             .await
             .map_err(backend)?;
-        let mut users = Vec::with_capacity(emails.len());
-        for email in emails {
-            users.push(load_user(&mut conn, &email).await?);
-        }
-        Ok(users)
+        load_users(&mut conn, &emails).await
     }
 }
 

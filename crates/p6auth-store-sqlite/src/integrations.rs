@@ -61,7 +61,8 @@ enum Selection<'a> {
     After(&'a str, i64),
 }
 
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments<'q>>;
+type Query<'q> =
+    sqlx::query::Query<'q, sqlx::Sqlite, <sqlx::Sqlite as sqlx::Database>::Arguments<'q>>;
 
 impl Selection<'_> {
     /// The tail of the integrations query.

@@ -120,8 +120,11 @@ pub trait IntegrationStore: Send + Sync {
     async fn list_integrations(&self) -> StoreResult<Vec<Integration>>;
     /// At most `limit` integrations whose id sorts after `after` (`""`: from the first), ordered
     /// by id: for reading every integration a page at a time without holding them all.
-    async fn list_integrations_after(&self, after: &str, limit: i64)
-    -> StoreResult<Vec<Integration>>;
+    async fn list_integrations_after(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<Integration>>;
     /// Disabling also ends every token issued so far (`tokens_valid_after = now`); enabling
     /// does not revive them.
     async fn set_integration_enabled(
