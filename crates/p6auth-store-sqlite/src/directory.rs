@@ -308,11 +308,11 @@ async fn load_users(conn: &mut Conn, emails: &[String]) -> StoreResult<Vec<User>
     let positions = fetch_for(conn, &positions_sql, emails).await?;
 
     let mut access: BTreeMap<String, BTreeMap<String, UserAccess>> = BTreeMap::new();
-    fn entry<'a>(
-        access: &'a mut BTreeMap<String, BTreeMap<String, UserAccess>>,
+    fn entry(
+        access: &mut BTreeMap<String, BTreeMap<String, UserAccess>>,
         email: String,
         instance: String,
-    ) -> &'a mut UserAccess {
+    ) -> &mut UserAccess {
         access
             .entry(email)
             .or_default()
