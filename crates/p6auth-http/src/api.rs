@@ -31,11 +31,12 @@ mod error;
 pub mod openapi;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{any, get, post, put};
 use p6auth_core::integration::{Integration, PolicyRef};
 use p6auth_core::org::{NewOrgNode, OrgNode, OrgNodeUpdate, Properties};
 use p6auth_core::permission_set::NewPermissionSet;
@@ -95,6 +96,13 @@ pub fn routes() -> Router<AppState> {
         .route("/apis/v2/integrations/{id}/{op}", post(integration_op))
         .route("/apis/v2/audit", get(audit))
         .route("/apis/v2/openapi.json", get(openapi_document))
+        .route("/apis/v2/{*rest}", any(no_such_route))
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(error::rejections_as_json))
+}
+
+async fn no_such_route() -> ApiError {
+    ApiError::NotFound("no such API route".into())
 }
 
 /// The OpenAPI document of these routes; public, like any API description.
@@ -115,7 +123,10 @@ fn created(value: Value) -> ApiResult {
 }
 
 fn body<T>(b: Result<axum::Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|j| j.0).map_err(|e| ApiError::Invalid(e.body_text()))
+    b.map(|j| j.0).map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::Invalid(e.body_text()),
+    })
 }
 
 fn change<'a>(state: &'a AppState, access: &'a Access) -> Change<'a> {
@@ -155,6 +166,7 @@ async fn get_instance(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NewInstance {
     name: String,
     display_name: Option<String>,
@@ -211,6 +223,7 @@ async fn org_tree(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NodeBody {
     parent: Option<String>,
     parent_id: Option<i64>,
@@ -358,6 +371,7 @@ async fn get_user(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ProfileBody {
     #[serde(default)]
     first_name: String,
@@ -405,6 +419,7 @@ async fn put_user(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AccessBody {
     #[serde(default)]
     permission_sets: Vec<String>,
@@ -459,6 +474,7 @@ async fn list_sets(State(state): State<AppState>, Caller(access): Caller) -> Api
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SetBody {
     instance: Option<String>,
     name: String,
@@ -580,6 +596,7 @@ async fn get_integration(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct IntegrationBody {
     name: String,
     redirect_uri: String,

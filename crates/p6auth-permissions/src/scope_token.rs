@@ -106,7 +106,7 @@ fn percent_decode(token: &str) -> Result<String, ParseError> {
                 _ => {
                     return Err(ParseError::new(
                         i,
-                        format!("character {c:?} is not allowed in a scope token"),
+                        format!("character {} is not allowed in a scope token", describe(c)),
                     ));
                 }
             }
@@ -119,4 +119,16 @@ fn percent_decode(token: &str) -> Result<String, ParseError> {
             .unwrap_or(0);
         ParseError::new(at, "percent-decoded token is not valid UTF-8")
     })
+}
+
+/// A character as an OAuth error description can carry it (RFC 6749 §5.2 allows neither `"` nor
+/// `\` nor anything outside printable ASCII): quoted when it is printable, else its code point.
+fn describe(c: char) -> String {
+    match c {
+        ' ' => "U+0020 (space)".into(),
+        '"' => "U+0022 (double quote)".into(),
+        '\\' => "U+005C (backslash)".into(),
+        c if c.is_ascii_graphic() => format!("'{c}'"),
+        c => format!("U+{:04X}", c as u32),
+    }
 }

@@ -187,8 +187,9 @@ const CASES: &[Case] = &[
     FromToken("orgs=read('%4')", Err("at position 11: invalid percent escape")),
     FromToken("orgs=read('a%", Err("at position 12: invalid percent escape")),
     FromToken("orgs=read('%FF')", Err("at position 11: percent-decoded token is not valid UTF-8")),
-    FromToken("orgs=read('a b')", Err("at position 12: character ' ' is not allowed in a scope token")),
-    FromToken("orgs=read('é')", Err("at position 11: character 'é' is not allowed in a scope token")),
+    FromToken("orgs=read('a b')", Err("at position 12: character U+0020 (space) is not allowed in a scope token")),
+    FromToken("orgs=read('é')", Err("at position 11: character U+00E9 is not allowed in a scope token")),
+    FromToken("orgs=read(\"a\")", Err("at position 10: character U+0022 (double quote) is not allowed in a scope token")),
     FromToken("", Err("at position 0: empty permission")),
     FromToken("orgs=read('')", Err("at position 10: empty value")),
     // --- qualified ---

@@ -609,3 +609,66 @@ fn a_delegated_integration_cannot_grant_more_than_it_holds() {
         201
     );
 }
+
+#[test]
+fn malformed_requests_get_json_errors_with_the_right_status() {
+    let dir = TestDir::new();
+    let erp = seed(dir.path()); // acme, set Integration: orgs=read, acme:users=read("./")
+    let server = Server::start(dir.path(), &[]);
+    let api = api(&server, &erp);
+    let expect = |r: &Response, status: u16, error: &str| {
+        assert_eq!(r.status, status, "{}", r.text());
+        assert_eq!(
+            r.header("content-type"),
+            Some("application/json"),
+            "{}",
+            r.text()
+        );
+        assert_eq!(r.json()["error"], error, "{}", r.text());
+        assert!(!r.json()["error_description"].as_str().unwrap().is_empty());
+    };
+    // a path parameter that is not a number, a query parameter of the wrong type
+    expect(
+        &api.call("PATCH", "/apis/v2/instances/acme/orgs/abc", Some(json!({}))),
+        400,
+        "invalid_request",
+    );
+    expect(
+        &api.call("GET", "/apis/v2/instances/acme/users?limit=-1", None),
+        400,
+        "invalid_request",
+    );
+    // JSON with a field the API does not know (a typo) is refused, not ignored
+    let r = api.call(
+        "POST",
+        "/apis/v2/instances/acme/orgs",
+        Some(json!({"parent": "/acme", "name": "Typo", "bogus": 1})),
+    );
+    expect(&r, 422, "invalid_request");
+    assert!(r.text().contains("bogus"), "{}", r.text());
+    // a body over 64 KiB
+    let big = json!({"parent": "/acme", "name": "x".repeat(70 * 1024)});
+    let r = api.call("POST", "/apis/v2/instances/acme/orgs", Some(big));
+    expect(&r, 413, "invalid_request");
+    // an unknown route and a wrong method
+    expect(
+        &api.call("GET", "/apis/v2/nothing-here", None),
+        404,
+        "not_found",
+    );
+    let r = api.call("PATCH", "/apis/v2/instances", Some(json!({})));
+    expect(&r, 405, "method_not_allowed");
+    assert_eq!(r.header("allow"), Some("GET,HEAD,POST"));
+    // nothing of the above was written
+    let tree = api.ok("GET", "/apis/v2/instances/acme/orgs", None);
+    assert_eq!(tree["tree"][0]["path"], "/acme", "{tree}");
+    assert_eq!(tree["tree"][0]["children"], json!([]), "{tree}");
+    // a missing permission names it in the body and in the challenge (RFC 6750 §3.1)
+    let r = api.call("GET", "/apis/v2/audit", None);
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer realm=\"p6auth\", error=\"insufficient_scope\"")
+    );
+    assert_eq!(r.json()["missing_permission"], "*:audit=read");
+}

@@ -18,6 +18,8 @@ pub enum ApiError {
     NotFound(String),
     Conflict(String),
     Invalid(String),
+    /// A body over [`crate::MAX_BODY_BYTES`].
+    TooLarge,
     Internal(String),
 }
 
@@ -59,7 +61,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(p) => (
                 StatusCode::FORBIDDEN,
                 json!({"error": "insufficient_scope", "error_description": format!("this needs the permission {p}"), "missing_permission": p}),
-                "",
+                "Bearer realm=\"p6auth\", error=\"insufficient_scope\"",
             ),
             Self::NotFound(m) => (
                 StatusCode::NOT_FOUND,
@@ -74,6 +76,11 @@ impl IntoResponse for ApiError {
             Self::Invalid(m) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({"error": "invalid_request", "error_description": m}),
+                "",
+            ),
+            Self::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": "invalid_request", "error_description": too_large()}),
                 "",
             ),
             Self::Internal(m) => {
@@ -96,4 +103,55 @@ impl IntoResponse for ApiError {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         r
     }
+}
+
+/// axum answers a malformed path, query or body, or a wrong method, in plain text or with an
+/// empty body; here such answers become the same JSON as every other error of the API.
+pub async fn rejections_as_json(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let status = if text.contains("length limit exceeded") {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        status
+    };
+    let error = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        _ => "invalid_request",
+    };
+    let description = match (status, text.is_empty()) {
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => too_large(),
+        (_, false) => text,
+        (_, true) => status.canonical_reason().unwrap_or("error").to_lowercase(),
+    };
+    let mut r = (
+        status,
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response();
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        r.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn too_large() -> String {
+    format!(
+        "the request body is larger than {} bytes",
+        crate::MAX_BODY_BYTES
+    )
 }
