@@ -28,7 +28,14 @@ pub async fn run(config: ServeConfig, storage: &StorageConfig) -> Result<(), Cli
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
-        .map_err(|e| CliError::other(format!("cannot listen on {}: {e}", config.listen)))?;
+        .map_err(|e| {
+            let message = format!("cannot listen on {}: {e}", config.listen);
+            // not an address at all is bad input; an address in use or not ours is not
+            match e.kind() {
+                std::io::ErrorKind::InvalidInput => CliError::usage(message),
+                _ => CliError::other(message),
+            }
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| CliError::other(format!("cannot read the bound address: {e}")))?;

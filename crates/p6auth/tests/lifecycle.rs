@@ -190,7 +190,7 @@ fn bad_configuration_is_refused_with_a_clear_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown signing algorithm \"HS256\""));
     let out = cli(dir.path(), &["serve", "--listen", "not-an-address"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen on not-an-address"));
     let example = cli_ok(dir.path(), &["example-config"]);
     assert!(example.contains("signing_algorithm = \"ES256\""));
