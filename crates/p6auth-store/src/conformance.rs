@@ -24,6 +24,7 @@ pub async fn run_all(store: &dyn Store) {
     audit(store).await;
     change_wakeups(store).await;
     crate::conformance_directory::run(store).await;
+    crate::conformance_login::run(store).await;
     snapshots(store).await;
 }
 

@@ -134,6 +134,8 @@ impl std::fmt::Display for Counts {
 /// The order in which `Maintenance::import` with `replace` empties a store: users (with their
 /// policies and positions) before sets and nodes, instances (with their trees) last but one.
 pub const TABLES_IN_DELETE_ORDER: &[&str] = &[
+    "login_artifacts",
+    "user_credentials",
     "users",
     "integrations",
     "permission_sets",
