@@ -55,6 +55,7 @@ fn redirect_error(redirect_uri: &str, error: &str, description: &str, state: &st
     Redirect::to(&location).into_response()
 }
 
+#[allow(clippy::result_large_err)] // the refusal is the response to send
 fn validate(state: &AppState, p: &Params) -> Result<AuthRequest, Response> {
     if param(p, "client_id") != PORTAL_CLIENT_ID {
         return Err(error_page("The client_id is missing or unknown."));
