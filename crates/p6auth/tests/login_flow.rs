@@ -514,3 +514,29 @@ fn create_admin_from_the_cli_writes_the_link_to_the_outbox() {
     let link = out.lines().last().unwrap().rsplit(' ').next().unwrap();
     assert!(text.contains(&format!("\r\n{link}\r\n")));
 }
+
+#[test]
+fn a_disabled_user_can_neither_refresh_nor_sign_in() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), &[]);
+    activate(&server);
+    let tokens = exchange(&server, &code(&server), &redirect_uri(&server), VERIFIER);
+    assert_eq!(tokens.status, 200);
+    let r1 = tokens.json()["refresh_token"].as_str().unwrap().to_string();
+    let out = cli(dir.path(), &["user", "update", ADMIN, "--enabled", "false"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let refused = refresh(&server, &r1);
+    assert_invalid_grant(&refused);
+    assert_eq!(
+        refused.json()["error_description"],
+        "the user cannot sign in"
+    );
+    let (cookie, csrf) = sign_in_page(&server, "s");
+    let r = post_sign_in(&server, &cookie, Some(&csrf), ADMIN, PASSWORD, "s");
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains(SIGN_IN_FAILED));
+}
