@@ -31,7 +31,7 @@ use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get};
 use p6auth_core::oauth_error::OAuthError;
 use tower::ServiceBuilder;
 
@@ -95,7 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/assets/login.css", get(login_pages::stylesheet))
         .route("/admin/login", get(portal_login::start))
         .route("/admin/callback", get(portal_login::callback))
-        .route("/admin/logout", post(portal_login::logout))
+        .route(
+            "/admin/logout",
+            get(portal_login::confirm_logout).post(portal_login::logout),
+        )
         .route(
             "/activate",
             get(account_links::activate_page).post(account_links::activate_submit),

@@ -123,6 +123,23 @@ pub async fn callback(
     r
 }
 
+/// `GET /admin/logout`: a confirmation form (a sign-out changes state, so it is a POST with the
+/// session's CSRF token), or the signed-out page when there is no session.
+pub async fn confirm_logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some((id, _)) = session::current(&state, &headers).await else {
+        return signed_out(&state);
+    };
+    let csrf = session::csrf_for(state.hasher(), "session", &id);
+    page(
+        StatusCode::OK,
+        "Sign out",
+        &format!(
+            "<form method=\"post\" action=\"/admin/logout\">\n{}<button type=\"submit\">Sign out</button>\n</form>\n",
+            crate::login_pages::hidden("csrf_token", &csrf)
+        ),
+    )
+}
+
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,

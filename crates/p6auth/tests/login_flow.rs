@@ -445,6 +445,22 @@ fn sign_in_csrf_uniform_failures_and_portal_session() {
     // logout without the CSRF token is refused
     let logout = server.post_form("/admin/logout", "", &[("Cookie", &session)]);
     assert_eq!(logout.status, 403);
+    // with it, the session ends (with its refresh-token family)
+    let confirm = server.request("GET", "/admin/logout", &[("Cookie", &session)], b"");
+    assert_eq!(confirm.status, 200);
+    let csrf = hidden(&confirm.text(), "csrf_token");
+    let out = server.post_form(
+        "/admin/logout",
+        &form(&[("csrf_token", &csrf)]),
+        &[("Cookie", &session)],
+    );
+    assert_eq!(out.status, 200);
+    assert!(out.text().contains("You are signed out."));
+    assert!(cookies(&out).contains(&"p6auth_session=".to_string()));
+    // the old cookie no longer signs in: the confirmation page is not offered again
+    let after = server.request("GET", "/admin/logout", &[("Cookie", &session)], b"");
+    assert!(after.text().contains("You are signed out."));
+    assert!(!after.text().contains("csrf_token"));
     // the callback's code was used: the same callback again fails
     let again = server.request("GET", &callback, &[("Cookie", &flow)], b"");
     assert_eq!(again.status, 400);
