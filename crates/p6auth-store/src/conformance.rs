@@ -630,6 +630,10 @@ async fn snapshots(store: &dyn Store) {
         (3, 3, 2, 2, 4, 2)
     );
     assert_eq!(
+        before.passwords,
+        vec![("login@example.com".to_string(), "$argon2id$two".to_string())]
+    );
+    assert_eq!(
         store.import(&before, false).await.unwrap_err(),
         StoreError::Conflict("the target store is not empty".into())
     );
