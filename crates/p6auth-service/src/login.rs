@@ -151,6 +151,14 @@ pub async fn set_password_with_link(
     store
         .set_password_hash(&link.subject, password_hash, now)
         .await?;
+    let entry = p6auth_core::audit::NewAuditEntry::new(
+        now,
+        &Actor::User(link.subject.clone()),
+        "user.set_password",
+        &format!("user {}", link.subject),
+        serde_json::json!({"link": kind.as_str()}),
+    );
+    store.append_audit(entry).await?;
     Ok(link.subject)
 }
 
