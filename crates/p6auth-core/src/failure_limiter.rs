@@ -138,6 +138,22 @@ impl FailureLimiter {
         }
     }
 
+    /// Seconds until `id` or `ip` may try again, when either is over its limit now. Login
+    /// checks this before verifying a password, so a locked account is refused even with the
+    /// right one (unlike client secrets, a password may be guessed).
+    pub fn blocked_for(&self, id: &str, ip: IpAddr, now: UnixTime) -> Option<i64> {
+        let id_key = self.id_hasher.hash_one(id);
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let over = |w: Option<&Window>, limit: u32| {
+            w.filter(|w| now - w.start < WINDOW_SECONDS && w.count >= limit)
+                .map(|w| (w.start + WINDOW_SECONDS - now).max(1))
+        };
+        over(s.by_id.get(&id_key), self.limits.per_id)
+            .into_iter()
+            .chain(over(s.by_ip.get(&ip), self.limits.per_ip))
+            .max()
+    }
+
     /// Failures per id since the last call; for the aggregated audit entry.
     pub fn drain_counts(&self) -> HashMap<String, u64> {
         std::mem::take(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()).counts)
@@ -208,5 +224,8 @@ mod tests {
             Verdict::Limited { first: true, .. }
         ));
         assert_eq!(l.record_failure("c", true, B, 0), Verdict::Allowed);
+        assert_eq!(l.blocked_for("z", A, 10), Some(50));
+        assert_eq!(l.blocked_for("z", B, 10), None);
+        assert_eq!(l.blocked_for("z", A, 60), None);
     }
 }

@@ -3,5 +3,7 @@
 //!
 //! [`OAuthError`]: crate::oauth_error::OAuthError
 
+pub mod authorization_code;
 pub mod client_credentials;
+pub mod refresh_token;
 pub mod scope;

@@ -15,12 +15,14 @@ pub fn metadata_document(issuer: &str) -> Value {
     let base = issuer.trim_end_matches('/');
     json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{base}/oauth/authorize"),
         "token_endpoint": format!("{base}/oauth/token"),
         "jwks_uri": format!("{base}/.well-known/jwks.json"),
-        "grant_types_supported": ["client_credentials"],
-        // RFC 8414 requires a non-empty list; clients that only use client_credentials ignore it.
+        "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
+        // the code flow is the first-party portal's (a public client with PKCE)
         "response_types_supported": ["code"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint": format!("{base}/oauth/introspect"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint": format!("{base}/oauth/revoke"),

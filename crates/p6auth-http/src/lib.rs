@@ -1,22 +1,29 @@
 //! The HTTP layer: the axum router, request parsing, and the one mapping of OAuth errors to
 //! responses. Handlers parse, call into `p6auth-core` / `p6auth-service`, and render.
 
+mod account_links;
+mod account_mail;
 mod api;
+mod authorize;
 mod client_authentication;
 mod discovery;
 pub mod freshness;
 mod introspection;
+pub mod login_pages;
 pub mod maintenance;
 mod metrics;
 mod oauth_response;
 mod operations;
+mod portal_login;
 mod request_id;
 mod revocation_feed;
 mod security_headers;
 pub mod server;
+pub mod session;
 pub mod state;
 pub mod sync;
 mod token_endpoint;
+pub mod user_tokens;
 
 use std::time::Duration;
 
@@ -28,6 +35,7 @@ use axum::routing::{any, get};
 use p6auth_core::oauth_error::OAuthError;
 use tower::ServiceBuilder;
 
+pub use account_mail::activation_mail;
 pub use state::{AppState, ServerSettings};
 
 /// The `Retry-After` of a 503, in seconds.
@@ -80,6 +88,29 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(discovery::healthz))
         .route("/readyz", get(operations::readyz))
         .route("/metrics", get(operations::metrics))
+        .route(
+            "/oauth/authorize",
+            get(authorize::show).post(authorize::submit),
+        )
+        .route("/oauth/assets/login.css", get(login_pages::stylesheet))
+        .route("/admin/login", get(portal_login::start))
+        .route("/admin/callback", get(portal_login::callback))
+        .route(
+            "/admin/logout",
+            get(portal_login::confirm_logout).post(portal_login::logout),
+        )
+        .route(
+            "/activate",
+            get(account_links::activate_page).post(account_links::activate_submit),
+        )
+        .route(
+            "/reset-password",
+            get(account_links::reset_page).post(account_links::reset_submit),
+        )
+        .route(
+            "/forgot-password",
+            get(account_links::forgot_page).post(account_links::forgot_submit),
+        )
         .merge(api::routes())
         .layer(limits)
         .layer(axum::middleware::map_response_with_state(

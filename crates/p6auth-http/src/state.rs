@@ -10,6 +10,7 @@ use p6auth_core::failure_limiter::{FailureLimiter, Limits};
 use p6auth_core::secret::SecretHasher;
 use p6auth_core::token::TokenSettings;
 use p6auth_service::keyring::KeyRing;
+use p6auth_service::mail::Mailer;
 use p6auth_store::Store;
 use p6auth_store::counting::CountingStore;
 
@@ -20,6 +21,8 @@ use crate::metrics::Metrics;
 pub struct ServerSettings {
     pub token: TokenSettings,
     pub failure_limits: Limits,
+    /// Failed sign-ins per account and per IP in a minute, past which sign-in is refused.
+    pub login_limits: Limits,
     /// Served over TLS: send HSTS.
     pub tls: bool,
     /// How long a node may serve its view while the store cannot be read; then tokens are
@@ -39,6 +42,9 @@ struct Inner {
     keys: RwLock<Arc<KeyRing>>,
     revoked: RwLock<HashSet<String>>,
     limiter: FailureLimiter,
+    /// Failed sign-ins, per account and per client IP.
+    login_limiter: FailureLimiter,
+    mailer: Arc<dyn Mailer>,
     secret_uses: Mutex<Vec<(i64, i64)>>,
     metrics: Metrics,
     freshness: Freshness,
@@ -61,9 +67,11 @@ impl AppState {
         store: Arc<dyn Store>,
         directory: ClientDirectory,
         keys: KeyRing,
+        mailer: Arc<dyn Mailer>,
     ) -> Self {
         let metadata_json = crate::discovery::metadata_document(&settings.token.issuer).to_string();
         let limiter = FailureLimiter::new(settings.failure_limits);
+        let login_limiter = FailureLimiter::new(settings.login_limits);
         // every write this node makes goes through here, so /metrics can show there are none
         // on the token path
         let store = CountingStore::new(store);
@@ -78,6 +86,8 @@ impl AppState {
             keys: RwLock::new(Arc::new(keys)),
             revoked: RwLock::default(),
             limiter,
+            login_limiter,
+            mailer,
             secret_uses: Mutex::default(),
             metrics,
             metadata_json,
@@ -104,6 +114,12 @@ impl AppState {
     }
     pub fn limiter(&self) -> &FailureLimiter {
         &self.0.limiter
+    }
+    pub fn login_limiter(&self) -> &FailureLimiter {
+        &self.0.login_limiter
+    }
+    pub fn mailer(&self) -> &dyn Mailer {
+        self.0.mailer.as_ref()
     }
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics

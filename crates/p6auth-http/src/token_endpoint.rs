@@ -53,12 +53,22 @@ async fn issue(state: &AppState, request: Request) -> Result<(String, Response),
     let (parts, body) = request.into_parts();
     let form = read_form(&parts, body).await?;
     let grant_type = form.single("grant_type")?;
+    if let Some(user_grant @ ("authorization_code" | "refresh_token")) = grant_type {
+        if state.freshness().is_too_stale() {
+            return Err(OAuthError::TemporarilyUnavailable(
+                "the authorization server cannot reach its database; retry later".into(),
+            ));
+        }
+        let (client_id, tokens) =
+            crate::user_tokens::grant(state, &parts, &form, user_grant).await?;
+        return Ok((client_id, tokens.into_response()));
+    }
     let authenticated = authenticate(state, &parts, &form)?;
     let grant_type =
         grant_type.ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     if grant_type != "client_credentials" {
         return Err(OAuthError::UnsupportedGrantType(
-            "this grant_type is not supported; use client_credentials".into(),
+            "this grant_type is not supported; use client_credentials, authorization_code or refresh_token".into(),
         ));
     }
     let request = ClientCredentialsRequest {

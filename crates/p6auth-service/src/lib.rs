@@ -6,6 +6,8 @@ pub mod admin;
 pub mod directory;
 pub mod import;
 pub mod keyring;
+pub mod login;
+pub mod mail;
 pub mod maintenance;
 pub mod org_tree;
 pub mod store_copy;

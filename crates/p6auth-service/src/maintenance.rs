@@ -8,6 +8,7 @@ use serde_json::json;
 /// Forgets revocations of expired tokens and audit entries past retention.
 pub async fn purge(store: &dyn Store, now: UnixTime, audit_retention: i64) -> StoreResult<()> {
     store.purge_expired_revocations(now).await?;
+    store.purge_login_artifacts(now).await?;
     if audit_retention > 0 {
         store.purge_audit_before(now - audit_retention).await?;
     }

@@ -12,6 +12,7 @@ mod instances;
 mod integrations;
 mod listener;
 mod lock;
+mod login;
 mod maintenance;
 mod migrate;
 mod permission_sets;

@@ -211,6 +211,17 @@ async fn insert_all(conn: &mut PgConnection, s: &Snapshot) -> StoreResult<()> {
             }
         }
     }
+    for (email, hash) in &s.passwords {
+        sqlx::query(
+            "INSERT INTO user_credentials (email, password_hash, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(email)
+        .bind(hash)
+        .bind(0_i64)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    }
     for k in &s.signing_keys {
         signing_keys::insert(&mut *conn, k).await?;
     }

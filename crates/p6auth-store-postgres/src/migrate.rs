@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_initial.sql")),
     (2, include_str!("../migrations/0002_token_lifecycle.sql")),
     (3, include_str!("../migrations/0003_directory.sql")),
+    (4, include_str!("../migrations/0004_login.sql")),
 ];
 
 pub(crate) async fn run(pool: &PgPool) -> StoreResult<()> {

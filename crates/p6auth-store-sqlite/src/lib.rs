@@ -5,6 +5,7 @@ mod directory;
 mod error;
 mod instances;
 mod integrations;
+mod login;
 mod maintenance;
 mod migrate;
 mod permission_sets;

@@ -208,6 +208,17 @@ async fn insert_all(conn: &mut SqliteConnection, s: &Snapshot) -> StoreResult<()
             }
         }
     }
+    for (email, hash) in &s.passwords {
+        sqlx::query(
+            "INSERT INTO user_credentials (email, password_hash, updated_at) VALUES (?, ?, ?)",
+        )
+        .bind(email)
+        .bind(hash)
+        .bind(0_i64)
+        .execute(&mut *conn)
+        .await
+        .map_err(backend)?;
+    }
     for k in &s.signing_keys {
         sqlx::query(
             "INSERT INTO signing_keys (kid, alg, sealed_private_key, public_jwk, created_at, activates_at)

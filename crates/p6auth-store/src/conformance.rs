@@ -24,6 +24,7 @@ pub async fn run_all(store: &dyn Store) {
     audit(store).await;
     change_wakeups(store).await;
     crate::conformance_directory::run(store).await;
+    crate::conformance_login::run(store).await;
     snapshots(store).await;
 }
 
@@ -646,6 +647,10 @@ async fn snapshots(store: &dyn Store) {
             counts.signing_keys
         ),
         (3, 3, 2, 2, 4, 2)
+    );
+    assert_eq!(
+        before.passwords,
+        vec![("login@example.com".to_string(), "$argon2id$two".to_string())]
     );
     assert_eq!(
         store.import(&before, false).await.unwrap_err(),

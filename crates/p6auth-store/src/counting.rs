@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use p6auth_core::audit::{AuditEntry, NewAuditEntry};
 use p6auth_core::instance::Instance;
 use p6auth_core::integration::{Integration, NewIntegration, PolicyRef};
+use p6auth_core::login::{ArtifactKind, Consumed, LoginArtifact};
 use p6auth_core::org::{NewOrgNode, OrgNode, OrgNodeUpdate};
 use p6auth_core::permission_set::{NewPermissionSet, PermissionSet};
 use p6auth_core::revocation::RevokedToken;
@@ -24,7 +25,7 @@ use p6auth_core::signing_key::StoredSigningKey;
 use p6auth_core::user::{User, UserProfile, UserQuery};
 
 use crate::{
-    AuditStore, ChangeFeed, InstanceStore, IntegrationStore, Maintenance, OrgStore,
+    AuditStore, ChangeFeed, InstanceStore, IntegrationStore, LoginStore, Maintenance, OrgStore,
     PermissionSetStore, RevocationStore, SigningKeyStore, Snapshot, Store, StoreResult, UserStore,
     Wake,
 };
@@ -322,5 +323,49 @@ impl UserStore for CountingStore {
         now: i64,
     ) -> StoreResult<()> {
         self.write().write_users(writes, audit, now).await
+    }
+}
+
+#[async_trait]
+impl LoginStore for CountingStore {
+    async fn get_password_hash(&self, email: &str) -> StoreResult<Option<String>> {
+        self.inner.get_password_hash(email).await
+    }
+    async fn set_password_hash(&self, email: &str, hash: &str, now: i64) -> StoreResult<()> {
+        self.write().set_password_hash(email, hash, now).await
+    }
+    async fn insert_login_artifact(&self, artifact: &LoginArtifact) -> StoreResult<()> {
+        self.write().insert_login_artifact(artifact).await
+    }
+    async fn consume_login_artifact(
+        &self,
+        kind: ArtifactKind,
+        hash: &SecretHash,
+        now: i64,
+    ) -> StoreResult<Consumed> {
+        self.write().consume_login_artifact(kind, hash, now).await
+    }
+    async fn get_login_artifact(
+        &self,
+        kind: ArtifactKind,
+        hash: &SecretHash,
+    ) -> StoreResult<LoginArtifact> {
+        self.inner.get_login_artifact(kind, hash).await
+    }
+    async fn revoke_login_family(&self, family: &str, now: i64) -> StoreResult<u64> {
+        self.write().revoke_login_family(family, now).await
+    }
+    async fn revoke_login_artifacts_of(
+        &self,
+        kind: ArtifactKind,
+        subject: &str,
+        now: i64,
+    ) -> StoreResult<u64> {
+        self.write()
+            .revoke_login_artifacts_of(kind, subject, now)
+            .await
+    }
+    async fn purge_login_artifacts(&self, now: i64) -> StoreResult<u64> {
+        self.write().purge_login_artifacts(now).await
     }
 }

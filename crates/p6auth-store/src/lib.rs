@@ -5,6 +5,7 @@
 
 pub mod conformance;
 mod conformance_directory;
+mod conformance_login;
 pub mod counting;
 mod snapshot;
 
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use p6auth_core::audit::{AuditEntry, NewAuditEntry};
 use p6auth_core::instance::Instance;
 use p6auth_core::integration::{Integration, NewIntegration, PolicyRef};
+use p6auth_core::login::{ArtifactKind, Consumed, LoginArtifact};
 use p6auth_core::org::{NewOrgNode, OrgNode, OrgNodeUpdate};
 use p6auth_core::permission_set::{NewPermissionSet, PermissionSet};
 use p6auth_core::revocation::RevokedToken;
@@ -272,6 +274,46 @@ pub trait SigningKeyStore: Send + Sync {
     async fn insert_first_signing_key(&self, key: StoredSigningKey) -> StoreResult<bool>;
 }
 
+/// User passwords, and the short-lived single-use artefacts of login (codes, refresh tokens,
+/// one-time links, sessions). Artefacts are keyed by the keyed hash of their token and do not
+/// bump the change sequence: they are read by key on demand, never cached in a node's view.
+#[async_trait]
+pub trait LoginStore: Send + Sync {
+    /// The user's argon2id PHC string; `None` until a password is set. `NotFound` for no user.
+    async fn get_password_hash(&self, email: &str) -> StoreResult<Option<String>>;
+    /// Sets (or replaces) the password. `NotFound` for no user.
+    async fn set_password_hash(&self, email: &str, hash: &str, now: i64) -> StoreResult<()>;
+    /// `Conflict` if an artefact with this hash exists.
+    async fn insert_login_artifact(&self, artifact: &LoginArtifact) -> StoreResult<()>;
+    /// Marks the artefact used, atomically: of concurrent callers exactly one gets `Fresh`, the
+    /// others `Replayed` (as does anyone after, or after its family was revoked). Expiry is the
+    /// caller's to judge. `NotFound` when there is none of that kind.
+    async fn consume_login_artifact(
+        &self,
+        kind: ArtifactKind,
+        hash: &SecretHash,
+        now: i64,
+    ) -> StoreResult<Consumed>;
+    /// Reads without consuming (sessions). `NotFound` when there is none of that kind.
+    async fn get_login_artifact(
+        &self,
+        kind: ArtifactKind,
+        hash: &SecretHash,
+    ) -> StoreResult<LoginArtifact>;
+    /// Marks every unused artefact of the family used; returns how many.
+    async fn revoke_login_family(&self, family: &str, now: i64) -> StoreResult<u64>;
+    /// Marks every unused artefact of `kind` for `subject` used (older links when a new one is
+    /// sent); returns how many.
+    async fn revoke_login_artifacts_of(
+        &self,
+        kind: ArtifactKind,
+        subject: &str,
+        now: i64,
+    ) -> StoreResult<u64>;
+    /// Deletes artefacts that expired at or before `now`; returns how many.
+    async fn purge_login_artifacts(&self, now: i64) -> StoreResult<u64>;
+}
+
 /// Why [`ChangeFeed::wait_for_change`] returned. Whatever the reason, the caller then reads
 /// [`ChangeFeed::change_seq`], so a missed or spurious wake-up costs one query, never a change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,6 +357,7 @@ pub trait Store:
     + IntegrationStore
     + OrgStore
     + UserStore
+    + LoginStore
     + SigningKeyStore
     + RevocationStore
     + AuditStore
@@ -329,6 +372,7 @@ impl<T> Store for T where
         + IntegrationStore
         + OrgStore
         + UserStore
+        + LoginStore
         + SigningKeyStore
         + RevocationStore
         + AuditStore

@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub org_nodes: Vec<OrgNode>,
     /// By email, with their policies and positions.
     pub users: Vec<User>,
+    /// `(email, argon2id PHC string)` of the users who have set a password, by email.
+    pub passwords: Vec<(String, String)>,
     pub signing_keys: Vec<StoredSigningKey>,
     /// Revocations of tokens that have not expired yet.
     pub revoked_tokens: Vec<RevokedToken>,
@@ -66,7 +68,14 @@ impl Snapshot {
                 break;
             }
         }
+        let mut passwords = Vec::new();
+        for u in &users {
+            if let Some(hash) = store.get_password_hash(&u.email).await? {
+                passwords.push((u.email.clone(), hash));
+            }
+        }
         Ok(Self {
+            passwords,
             instances,
             permission_sets: store.list_permission_sets().await?,
             integrations: store.list_integrations().await?,
@@ -134,6 +143,8 @@ impl std::fmt::Display for Counts {
 /// The order in which `Maintenance::import` with `replace` empties a store: users (with their
 /// policies and positions) before sets and nodes, instances (with their trees) last but one.
 pub const TABLES_IN_DELETE_ORDER: &[&str] = &[
+    "login_artifacts",
+    "user_credentials",
     "users",
     "integrations",
     "permission_sets",

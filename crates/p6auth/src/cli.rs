@@ -157,6 +157,34 @@ pub enum MasterKeyCommand {
     },
 }
 
+/// Outgoing mail; without an SMTP host, messages are written to `<data-dir>/outbox`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct MailArgs {
+    /// SMTP server for outgoing mail [default: none: write .eml files to <data-dir>/outbox]
+    #[arg(long, env = "P6AUTH_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP port [default: 587]
+    #[arg(long, env = "P6AUTH_SMTP_PORT", value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+    /// Upgrade SMTP connections with STARTTLS: true or false [default: true]
+    #[arg(long, env = "P6AUTH_SMTP_STARTTLS", value_name = "BOOL")]
+    pub smtp_starttls: Option<bool>,
+    /// SMTP user name (AUTH PLAIN, over STARTTLS only)
+    #[arg(long, env = "P6AUTH_SMTP_USERNAME", value_name = "USER")]
+    pub smtp_username: Option<String>,
+    /// SMTP password; prefer the variable or the config file to the flag
+    #[arg(
+        long,
+        env = "P6AUTH_SMTP_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub smtp_password: Option<String>,
+    /// The From: address of mail [default: p6auth <noreply@localhost>]
+    #[arg(long, env = "P6AUTH_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+}
+
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080]
@@ -208,6 +236,18 @@ pub struct ServeArgs {
     /// Log format: text or json [default: text]
     #[arg(long, env = "P6AUTH_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// The first administrator, created on first start with an empty store
+    /// [default: admin@example.com]
+    #[arg(long, env = "P6AUTH_ADMIN_EMAIL", value_name = "EMAIL")]
+    pub admin_email: Option<String>,
+    /// Failed sign-ins per account per minute before sign-in is refused [default: 5]
+    #[arg(long, env = "P6AUTH_LOGIN_LIMIT_PER_ACCOUNT", value_name = "N")]
+    pub login_limit_per_account: Option<u32>,
+    /// Failed sign-ins per client IP per minute before sign-in is refused [default: 50]
+    #[arg(long, env = "P6AUTH_LOGIN_LIMIT_PER_IP", value_name = "N")]
+    pub login_limit_per_ip: Option<u32>,
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Seconds a node keeps serving cached integrations while the database cannot be read;
     /// then it answers 503 until it can [default: 60]
     #[arg(long, env = "P6AUTH_MAX_STALENESS", value_name = "SECONDS")]
@@ -402,6 +442,17 @@ pub enum UserCommand {
     },
     /// Delete the account with everything it holds
     Delete { email: String },
+    /// Create an administrator holding `*`/`Instance Admin` in instance `default` (both made if
+    /// missing); prints a one-time activation link and writes it to the outbox
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// The server's public URL, for the link [default: the config's issuer, else http://127.0.0.1:8080]
+        #[arg(long, env = "P6AUTH_ISSUER", value_name = "URL")]
+        issuer: Option<String>,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
     /// Replace what the user holds in one instance: sets and positions (none: the root)
     SetAccess {
         email: String,

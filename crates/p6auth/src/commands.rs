@@ -50,6 +50,11 @@ impl Context {
         storage::master_key(&self.storage, self.store.as_ref()).await
     }
 
+    /// The data directory (the outbox lives there).
+    pub fn local_dir(&self) -> std::path::PathBuf {
+        self.storage.local_dir.clone()
+    }
+
     /// The operator's capability: the command line may do everything.
     pub fn operator(&self) -> Access {
         Access::operator(self.actor.clone())

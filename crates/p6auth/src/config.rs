@@ -41,6 +41,44 @@ pub struct FileConfig {
     pub tls_self_signed: Option<bool>,
     pub log_format: Option<String>,
     pub max_staleness: Option<u64>,
+    pub admin_email: Option<String>,
+    pub login_limit_per_account: Option<u32>,
+    pub login_limit_per_ip: Option<u32>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_starttls: Option<bool>,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub mail_from: Option<String>,
+}
+
+/// Where mail goes: SMTP when a host is set, else the outbox directory.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub smtp: Option<p6auth_service::mail::smtp::SmtpSettings>,
+    pub from: String,
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "p6auth <noreply@localhost>";
+
+impl MailConfig {
+    pub fn resolve(args: crate::cli::MailArgs, file: &FileConfig) -> Self {
+        let from = args
+            .mail_from
+            .or(file.mail_from.clone())
+            .unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
+        let smtp = args.smtp_host.or(file.smtp_host.clone()).map(|host| {
+            p6auth_service::mail::smtp::SmtpSettings {
+                host,
+                port: args.smtp_port.or(file.smtp_port).unwrap_or(587),
+                starttls: args.smtp_starttls.or(file.smtp_starttls).unwrap_or(true),
+                username: args.smtp_username.or(file.smtp_username.clone()),
+                password: args.smtp_password.or(file.smtp_password.clone()),
+                from: from.clone(),
+            }
+        });
+        Self { smtp, from }
+    }
 }
 
 impl FileConfig {
@@ -70,6 +108,9 @@ pub struct ServeConfig {
     pub tls: Tls,
     pub log_format: LogFormat,
     pub max_staleness: Duration,
+    pub admin_email: String,
+    pub login_limits: Limits,
+    pub mail: MailConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +184,7 @@ impl StorageConfig {
 
 impl ServeConfig {
     pub fn resolve(args: ServeArgs, file: FileConfig) -> Result<Self, String> {
+        let mail = MailConfig::resolve(args.mail.clone(), &file);
         let access_token_lifetime = args
             .access_token_lifetime
             .or(file.access_token_lifetime)
@@ -200,6 +242,23 @@ impl ServeConfig {
                 .or(file.failed_auth_limit_per_ip)
                 .unwrap_or(defaults.per_ip),
         };
+        let login_limits = Limits {
+            per_id: args
+                .login_limit_per_account
+                .or(file.login_limit_per_account)
+                .unwrap_or(5),
+            per_ip: args
+                .login_limit_per_ip
+                .or(file.login_limit_per_ip)
+                .unwrap_or(50),
+        };
+        let admin_email = p6auth_core::user::normalise_email(
+            args.admin_email
+                .as_deref()
+                .or(file.admin_email.as_deref())
+                .unwrap_or("admin@example.com"),
+        )
+        .map_err(|e| format!("admin_email: {e}"))?;
         let maintenance_interval = duration(
             "maintenance_interval",
             args.maintenance_interval,
@@ -241,6 +300,9 @@ impl ServeConfig {
             tls,
             log_format,
             max_staleness: Duration::from_secs(max_staleness),
+            admin_email,
+            login_limits,
+            mail,
         })
     }
 }
@@ -278,6 +340,15 @@ maintenance_interval = "60s"       # P6AUTH_MAINTENANCE_INTERVAL
 # tls_self_signed = true             # P6AUTH_TLS_SELF_SIGNED: a development certificate in data_dir
 log_format = "text"                # P6AUTH_LOG_FORMAT: text or json
 max_staleness = 60                 # P6AUTH_MAX_STALENESS: seconds of serving cached integrations while the database is unreachable
+admin_email = "admin@example.com"  # P6AUTH_ADMIN_EMAIL: the first administrator, created on first start
+login_limit_per_account = 5        # P6AUTH_LOGIN_LIMIT_PER_ACCOUNT: failed sign-ins a minute before refusal
+login_limit_per_ip = 50            # P6AUTH_LOGIN_LIMIT_PER_IP
+# smtp_host = "smtp.example.com"   # P6AUTH_SMTP_HOST; unset: mail is written to <data_dir>/outbox/*.eml
+# smtp_port = 587                  # P6AUTH_SMTP_PORT
+# smtp_starttls = true             # P6AUTH_SMTP_STARTTLS
+# smtp_username = "p6auth"         # P6AUTH_SMTP_USERNAME
+# smtp_password = "secret"         # P6AUTH_SMTP_PASSWORD
+mail_from = "p6auth <noreply@localhost>"  # P6AUTH_MAIL_FROM
 "#;
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The `p6auth` binary: the server and the administrative CLI.
 
+mod bootstrap;
 mod cli;
 mod commands;
 mod config;
@@ -53,6 +54,17 @@ async fn run(cli: Cli) -> Result<(), exit::CliError> {
         }
         Command::Instance(c) => commands::instance::run(c, &context().await?).await,
         Command::PermissionSet(c) => commands::permission_set::run(c, &context().await?).await,
+        Command::User(cli::UserCommand::CreateAdmin {
+            email,
+            issuer,
+            mail,
+        }) => {
+            let mail = config::MailConfig::resolve(mail, &file);
+            let issuer = issuer
+                .or(file.issuer.clone())
+                .unwrap_or_else(|| format!("http://{}", config::DEFAULT_LISTEN));
+            commands::user::create_admin(&context().await?, &email, &issuer, &mail).await
+        }
         Command::User(c) => commands::user::run(c, &context().await?).await,
         Command::Org(c) => commands::org::run(c, &context().await?).await,
         Command::Import(a) => commands::import::run(a, &context().await?).await,

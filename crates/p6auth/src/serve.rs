@@ -51,6 +51,7 @@ pub async fn run(config: ServeConfig, storage: &StorageConfig) -> Result<(), Cli
             access_token_lifetime: config.access_token_lifetime,
         },
         failure_limits: config.failure_limits,
+        login_limits: config.login_limits,
         tls: tls.is_some(),
         max_staleness: config.max_staleness,
     };
@@ -70,6 +71,16 @@ pub async fn run(config: ServeConfig, storage: &StorageConfig) -> Result<(), Cli
         keys = keys.kids().len(),
         "loaded"
     );
+    let mailer = crate::bootstrap::mailer(&config.mail, &storage.local_dir)?;
+    let first_admin = first_start(
+        &config,
+        &master,
+        store.as_ref(),
+        clock.as_ref(),
+        mailer.as_ref(),
+        &issuer,
+    )
+    .await;
     let state = AppState::new(
         settings,
         clock,
@@ -77,6 +88,7 @@ pub async fn run(config: ServeConfig, storage: &StorageConfig) -> Result<(), Cli
         store,
         clients,
         keys,
+        mailer,
     );
     state.replace_revoked(revoked);
     let maintenance = MaintenanceSettings {
@@ -105,6 +117,10 @@ pub async fn run(config: ServeConfig, storage: &StorageConfig) -> Result<(), Cli
         issuer.trim_end_matches('/')
     );
     println!("store:           {}", storage.location.describe());
+    if let Some((email, url)) = first_admin {
+        println!("first administrator {email}: activate the account (valid 24 h, shown once) at");
+        println!("  {url}");
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
@@ -123,6 +139,41 @@ pub async fn run(config: ServeConfig, storage: &StorageConfig) -> Result<(), Cli
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// On a store with no users, the first administrator; its email and activation link.
+async fn first_start(
+    config: &ServeConfig,
+    master: &p6auth_core::master_key::MasterKey,
+    store: &dyn p6auth_store::Store,
+    clock: &dyn Clock,
+    mailer: &dyn p6auth_service::mail::Mailer,
+    issuer: &str,
+) -> Option<(String, String)> {
+    match p6auth_service::login::has_no_users(store).await {
+        Ok(true) => {}
+        Ok(false) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not check for users");
+            return None;
+        }
+    }
+    let admin = crate::bootstrap::Admin {
+        store,
+        clock,
+        hasher: &master.secret_hasher(),
+        mailer,
+        actor: &p6auth_core::audit::Actor::System,
+        issuer,
+    };
+    match crate::bootstrap::create(&admin, &config.admin_email).await {
+        Ok(url) => Some((config.admin_email.clone(), url)),
+        // another node starting at the same time created it
+        Err(e) => {
+            tracing::warn!(error = ?e, "could not create the first administrator");
+            None
+        }
+    }
 }
 
 fn load_tls(

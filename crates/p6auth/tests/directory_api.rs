@@ -451,7 +451,8 @@ fn the_directory_through_the_api() {
 
     // instances
     let list = admin.ok("GET", "/apis/v2/instances", None);
-    assert_eq!(list["instances"].as_array().unwrap().len(), 2);
+    // with `default`, made with the first administrator on the first start
+    assert_eq!(list["instances"].as_array().unwrap().len(), 3);
     admin.ok(
         "POST",
         "/apis/v2/instances",

@@ -138,8 +138,9 @@ fn an_embedded_deployment_moves_to_postgres_and_answers_the_same() {
     let out = cli_with_ok(&[], &["store", "copy", "--from", &from, "--to", pg.url()]);
     assert!(
         out.starts_with(
-            "copied 2 instances, 4 permission sets, 3 integrations (4 policies, 3 secrets), 2 org nodes, \
-             0 users, 2 signing keys, 0 revoked tokens, 11 audit entries\n"
+            // the first start made the first administrator: instance default, its root, the user
+            "copied 3 instances, 4 permission sets, 3 integrations (4 policies, 3 secrets), 3 org nodes, \
+             1 users, 2 signing keys, 0 revoked tokens, 14 audit entries\n"
         ),
         "{out}"
     );

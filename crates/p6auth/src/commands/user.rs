@@ -9,9 +9,36 @@ use crate::exit::CliError;
 /// Store pages read by `user list`.
 const PAGE: u32 = 500;
 
+/// `user create-admin`: the administrator, and the activation link printed once.
+pub async fn create_admin(
+    ctx: &Context,
+    email: &str,
+    issuer: &str,
+    mail: &crate::config::MailConfig,
+) -> Result<(), CliError> {
+    let master = ctx.master().await?;
+    let mailer = crate::bootstrap::mailer(mail, &ctx.local_dir())?;
+    let admin = crate::bootstrap::Admin {
+        store: ctx.store.as_ref(),
+        clock: &ctx.clock,
+        hasher: &master.secret_hasher(),
+        mailer: mailer.as_ref(),
+        actor: &ctx.actor,
+        issuer,
+    };
+    let url = crate::bootstrap::create(&admin, email).await?;
+    println!(
+        "created administrator {}",
+        normalise_email(email).map_err(CliError::usage)?
+    );
+    println!("activation link (valid 24 h, shown once): {url}");
+    Ok(())
+}
+
 pub async fn run(command: UserCommand, ctx: &Context) -> Result<(), CliError> {
     let access = ctx.operator();
     match command {
+        UserCommand::CreateAdmin { .. } => unreachable!("handled in main"),
         UserCommand::Create { email, profile } => {
             let profile = apply(profile, default_profile())?;
             let u = users::create(&ctx.change(), &access, &email, profile).await?;

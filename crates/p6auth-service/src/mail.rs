@@ -1,0 +1,189 @@
+//! Outgoing mail: activation, password-reset and notification messages. A [`Mailer`] delivers
+//! them: [`Outbox`] writes `.eml` files (the embedded default, nothing else to run), and
+//! [`smtp::Smtp`] talks to a mail server. Message bodies carry one-time links: they are never logged.
+
+pub mod smtp;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use p6auth_core::clock::UnixTime;
+
+use crate::{ServiceError, ServiceResult};
+
+/// One plain-text message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // the body holds a link's token
+        f.debug_struct("Mail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail, now: UnixTime) -> ServiceResult<()>;
+}
+
+/// RFC 5322 text of `mail`, with CRLF line ends and a dot-safe body (no line is a lone `.`).
+pub fn render(mail: &Mail, from: &str, now: UnixTime) -> String {
+    let id = p6auth_core::encoding::b64url(p6auth_core::secret::random_bytes::<12>());
+    let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    let clean = |s: &str| s.replace(['\r', '\n'], " ");
+    let mut text = format!(
+        "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{id}@{domain}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        clean(from),
+        clean(&mail.to),
+        clean(&mail.subject),
+        rfc5322_date(now),
+    );
+    for line in mail.body.lines() {
+        text.push_str(line);
+        text.push_str("\r\n");
+    }
+    text
+}
+
+/// `Thu, 03 Dec 2026 19:25:29 +0000`.
+pub fn rfc5322_date(t: UnixTime) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // civil_from_days (H. Hinnant)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} +0000",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// Writes each message as `<dir>/<unix time>-<n>.eml`, readable by the owner only.
+#[derive(Debug)]
+pub struct Outbox {
+    dir: PathBuf,
+    from: String,
+    next: AtomicU64,
+}
+
+impl Outbox {
+    pub fn new(dir: &Path, from: &str) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            from: from.to_string(),
+            next: AtomicU64::new(1),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+#[async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, mail: &Mail, now: UnixTime) -> ServiceResult<()> {
+        let text = render(mail, &self.from, now);
+        let dir = self.dir.clone();
+        let first = self.next.fetch_add(1, Ordering::Relaxed);
+        let failed = |e: std::io::Error| {
+            ServiceError::Invalid(format!("cannot write to the outbox {}: {e}", dir.display()))
+        };
+        tokio::fs::create_dir_all(&self.dir).await.map_err(failed)?;
+        let mut n = first;
+        loop {
+            let path = self.dir.join(format!("{now}-{n}.eml"));
+            let mut options = tokio::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            options.mode(0o600);
+            match options.open(&path).await {
+                Ok(mut file) => {
+                    use tokio::io::AsyncWriteExt;
+                    file.write_all(text.as_bytes()).await.map_err(failed)?;
+                    file.flush().await.map_err(failed)?;
+                    return Ok(());
+                }
+                // another process (a CLI next to the server) took this name
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    n = self.next.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => return Err(failed(e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_rfc5322() {
+        assert_eq!(rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+        assert_eq!(
+            rfc5322_date(1_796_325_929),
+            "Thu, 03 Dec 2026 19:25:29 +0000"
+        );
+        assert_eq!(rfc5322_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[tokio::test]
+    async fn outbox_writes_private_eml_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(&dir.path().join("outbox"), "p6auth <noreply@auth.example>");
+        let mail = Mail {
+            to: "ann@example.com".into(),
+            subject: "Hello\r\nBcc: x".into(),
+            body: "Line one\nhttp://x/activate?token=abc\n".into(),
+        };
+        assert_eq!(
+            format!("{mail:?}"),
+            "Mail { to: \"ann@example.com\", subject: \"Hello\\r\\nBcc: x\", .. }"
+        );
+        outbox.send(&mail, 1000).await.unwrap();
+        outbox.send(&mail, 1000).await.unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(outbox.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["1000-1.eml", "1000-2.eml"]);
+        let path = outbox.dir().join("1000-1.eml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("From: p6auth <noreply@auth.example>\r\nTo: ann@example.com\r\nSubject: Hello  Bcc: x\r\nDate: Thu, 01 Jan 1970 00:16:40 +0000\r\n"));
+        assert!(text.ends_with("\r\n\r\nLine one\r\nhttp://x/activate?token=abc\r\n"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}
