@@ -38,7 +38,10 @@ pub trait Mailer: Send + Sync {
 /// RFC 5322 text of `mail`, with CRLF line ends and a dot-safe body (no line is a lone `.`).
 pub fn render(mail: &Mail, from: &str, now: UnixTime) -> String {
     let id = p6auth_core::encoding::b64url(p6auth_core::secret::random_bytes::<12>());
-    let domain = from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    // `Name <user@host>` or `user@host`
+    let domain = from
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d.trim_end_matches('>'));
     let clean = |s: &str| s.replace(['\r', '\n'], " ");
     let mut text = format!(
         "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{id}@{domain}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
@@ -150,6 +153,23 @@ mod tests {
             "Thu, 03 Dec 2026 19:25:29 +0000"
         );
         assert_eq!(rfc5322_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+    }
+
+    #[test]
+    fn the_message_id_takes_the_domain_of_the_from_address() {
+        let mail = Mail {
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            body: "b".into(),
+        };
+        for from in ["p6auth <noreply@mail.example>", "noreply@mail.example"] {
+            let text = render(&mail, from, 0);
+            let id = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))
+                .unwrap();
+            assert!(id.starts_with('<') && id.ends_with("@mail.example>"), "{id}");
+        }
     }
 
     #[tokio::test]
