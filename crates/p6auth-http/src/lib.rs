@@ -10,10 +10,12 @@ pub mod maintenance;
 mod metrics;
 mod oauth_response;
 mod operations;
+mod portal;
 mod request_id;
 mod revocation_feed;
 mod security_headers;
 pub mod server;
+pub mod session;
 pub mod state;
 pub mod sync;
 mod token_endpoint;
@@ -81,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(operations::readyz))
         .route("/metrics", get(operations::metrics))
         .merge(api::routes())
+        .merge(portal::routes())
         .layer(limits)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

@@ -1,0 +1,434 @@
+//! The Integrations tab: the integrations with a policy in this instance; create one (the
+//! Application ID and App Secret come from Generate buttons, checked again here, and only the
+//! secret's keyed hash is stored), see the secret once with a ready-to-run curl command, change
+//! the Enabled flag and the policy list, rotate the secret, delete after a confirmation. The
+//! checks are those of `/apis/v2/integrations` (`integrations=...` in every policy's instance).
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use p6auth_core::integration::{Integration, PolicyRef};
+use p6auth_core::secret::PlainSecret;
+use p6auth_service::ServiceError;
+use p6auth_service::admin::{
+    self, CreateIntegration, require_for_integration, require_policies_held,
+};
+use serde::Deserialize;
+
+use super::context::{Portal, Tab, message_of};
+use super::form::Fields;
+use super::html::{csrf_field, esc, notice, post_button, url_part};
+use crate::AppState;
+use crate::session::SignedIn;
+
+pub fn routes(i: &str) -> Router<AppState> {
+    Router::new()
+        .route(&format!("{i}/integrations"), get(list).post(create))
+        .route(&format!("{i}/integrations/new"), get(new_form))
+        .route(&format!("{i}/integrations/{{id}}"), get(show).post(save))
+        .route(
+            &format!("{i}/integrations/{{id}}/delete"),
+            get(confirm_delete).post(delete),
+        )
+        .route(&format!("{i}/integrations/{{id}}/{{op}}"), post(operation))
+}
+
+fn policy_instances(i: &Integration) -> Vec<&str> {
+    i.policies.iter().map(|p| p.instance.as_str()).collect()
+}
+
+fn policy_lines(i: &Integration) -> String {
+    i.policies
+        .iter()
+        .map(|p| format!("{}/{}", p.instance, p.permission_set_name))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn last_used(i: &Integration) -> String {
+    i.secrets
+        .iter()
+        .filter_map(|s| s.last_used_at)
+        .max()
+        .map_or("never".into(), |t| format!("{t} (Unix time)"))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    notice: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(instance): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let all = match state.store().list_integrations().await {
+        Ok(l) => l,
+        Err(e) => return portal.error_page(Some(Tab::Integrations), &e.into()),
+    };
+    let rows: String = all
+        .iter()
+        .filter(|i| {
+            let instances = policy_instances(i);
+            (instances.is_empty() || instances.contains(&instance.as_str()))
+                && require_for_integration(&portal.access, &instances, "read").is_ok()
+        })
+        .map(|i| {
+            format!(
+                r#"<tr><td><a href="{}">{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>"#,
+                esc(&portal.href(&format!("integrations/{}", url_part(&i.application_id)))),
+                esc(&i.name),
+                esc(&i.application_id),
+                if i.enabled { "yes" } else { "no" },
+                esc(&last_used(i)),
+            )
+        })
+        .collect();
+    let mut body = String::new();
+    if let Some(n) = &q.notice {
+        body.push_str(&notice("info", n));
+    }
+    if portal.holds("integrations", "edit") {
+        body.push_str(&format!(
+            r#"<p><a class="button" href="{}">New integration</a></p>"#,
+            esc(&portal.href("integrations/new"))
+        ));
+    }
+    body.push_str(&format!(
+        r#"<div class="table-wrap"><table id="integrations-table"><thead><tr><th scope="col">Name</th><th scope="col">Application ID</th><th scope="col">Enabled</th><th scope="col">Last used</th></tr></thead><tbody>{rows}</tbody></table></div>"#
+    ));
+    portal.page(Some(Tab::Integrations), "Integrations", &body)
+}
+
+fn create_form(portal: &Portal, f: Option<&Fields>, error: Option<&str>) -> String {
+    let v = |name: &str| f.map_or(String::new(), |f| esc(f.get(name)));
+    let policies = f.map_or(String::new(), |f| esc(f.get("policies")));
+    format!(
+        r#"{error}<form method="post" action="{action}" class="stacked">{csrf}
+<label for="int-name">Name</label><input id="int-name" name="name" value="{name}" required>
+<label for="int-redirect">Redirect URI</label><input id="int-redirect" name="redirect_uri" type="url" value="{redirect}" required>
+<label for="int-app-id">Application ID</label>
+<div class="with-button"><input id="int-app-id" name="application_id" value="{app_id}" required spellcheck="false"><button type="button" data-generate="application_id" data-target="int-app-id">Generate</button></div>
+<label for="int-secret">App Secret</label>
+<div class="with-button"><input id="int-secret" name="app_secret" value="{secret}" required spellcheck="false" autocomplete="off"><button type="button" data-generate="app_secret" data-target="int-secret">Generate</button></div>
+<label for="int-policies">Policies, one per line: instance/permission set</label>
+<textarea id="int-policies" name="policies" rows="3" placeholder="{instance}/Set name" spellcheck="false">{policies}</textarea>
+<button type="submit">Create integration</button>
+</form>"#,
+        error = error.map_or(String::new(), |e| notice("error", e)),
+        action = esc(&portal.href("integrations")),
+        csrf = csrf_field(portal),
+        name = v("name"),
+        redirect = v("redirect_uri"),
+        app_id = v("application_id"),
+        secret = v("app_secret"),
+        instance = esc(&portal.instance),
+    )
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(instance): Path<String>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let form = create_form(&portal, None, None);
+    portal.page(Some(Tab::Integrations), "New integration", &form)
+}
+
+fn parse_policies(lines: &[String]) -> Result<Vec<PolicyRef>, ServiceError> {
+    lines
+        .iter()
+        .map(|l| l.parse::<PolicyRef>().map_err(ServiceError::Invalid))
+        .collect()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path(instance): Path<String>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let f = Fields::new(form);
+    try_page!(portal.check_csrf(f.get("csrf_token")));
+    let result = async {
+        let policies = parse_policies(&f.lines("policies"))?;
+        let instances: Vec<&str> = policies.iter().map(|p| p.instance.as_str()).collect();
+        require_for_integration(&portal.access, &instances, "edit")?;
+        require_policies_held(state.store().as_ref(), &portal.access, &policies).await?;
+        let input = CreateIntegration {
+            name: f.get("name").trim().to_string(),
+            redirect_uri: f.get("redirect_uri").trim().to_string(),
+            policies,
+        };
+        admin::create_integration_with_credentials(
+            &portal.change(),
+            state.hasher(),
+            input,
+            f.get("application_id").trim().to_string(),
+            PlainSecret::new(f.get("app_secret").trim().to_string()),
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok((i, secret)) => secret_page(&portal, &i, &secret, "Integration created"),
+        Err(e) => {
+            let form = create_form(&portal, Some(&f), Some(&message_of(&e)));
+            let mut r = portal.page(Some(Tab::Integrations), "New integration", &form);
+            *r.status_mut() = super::context::status_of(&e);
+            r
+        }
+    }
+}
+
+/// The secret, shown this once, with a copy button and the curl command that gets a token.
+fn secret_page(portal: &Portal, i: &Integration, secret: &PlainSecret, title: &str) -> Response {
+    let issuer = portal.state.settings().token.issuer.trim_end_matches('/');
+    let curl = format!(
+        r#"curl -d "redirect_uri={}&client_id={}&client_secret={}&grant_type=client_credentials" {issuer}/oauth/token"#,
+        url_part(&i.redirect_uri),
+        url_part(&i.application_id),
+        url_part(secret.expose()),
+    );
+    let body = format!(
+        r#"{warn}
+<dl class="facts">
+<dt>Name</dt><dd>{name}</dd>
+<dt>Application ID</dt><dd><code id="created-application-id">{id}</code></dd>
+<dt>App Secret</dt><dd><code id="created-app-secret">{secret}</code> <button type="button" data-copy="created-app-secret">Copy secret</button></dd>
+</dl>
+<h2>Get a token</h2>
+<pre id="curl-command">{curl}</pre>
+<p><button type="button" data-copy="curl-command">Copy command</button></p>
+<p><a href="{back}">Back to the integration</a></p>"#,
+        warn = notice(
+            "info",
+            "The App Secret is shown only now: copy it. Only its keyed hash is stored."
+        ),
+        name = esc(&i.name),
+        id = esc(&i.application_id),
+        secret = esc(secret.expose()),
+        curl = esc(&curl),
+        back = esc(&portal.href(&format!("integrations/{}", url_part(&i.application_id)))),
+    );
+    portal.page(Some(Tab::Integrations), title, &body)
+}
+
+/// The integration, when it has a policy in this instance (or none) and the user may read it.
+async fn integration_here(
+    portal: &Portal,
+    id: &str,
+    action: &str,
+) -> Result<Integration, Response> {
+    let fail = |e: ServiceError| portal.error_page(Some(Tab::Integrations), &e);
+    let i = portal
+        .state
+        .store()
+        .get_integration(id)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let instances = policy_instances(&i);
+    if !instances.is_empty() && !instances.contains(&portal.instance.as_str()) {
+        return Err(fail(ServiceError::Store(
+            p6auth_store::StoreError::NotFound(format!(
+                "integration {id} in instance {}",
+                portal.instance
+            )),
+        )));
+    }
+    require_for_integration(&portal.access, &instances, action).map_err(fail)?;
+    Ok(i)
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    notice: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((instance, id)): Path<(String, String)>,
+    Query(q): Query<ShowQuery>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let i = try_page!(integration_here(&portal, &id, "read").await);
+    let href = portal.href(&format!("integrations/{}", url_part(&i.application_id)));
+    let mut body = String::new();
+    if let Some(n) = &q.notice {
+        body.push_str(&notice("info", n));
+    }
+    body.push_str(&format!(
+        r#"<dl class="facts"><dt>Application ID</dt><dd><code>{}</code></dd><dt>Redirect URI</dt><dd>{}</dd><dt>Enabled</dt><dd id="integration-enabled">{}</dd><dt>Last used</dt><dd>{}</dd><dt>Secrets</dt><dd>{}</dd></dl>"#,
+        esc(&i.application_id),
+        esc(&i.redirect_uri),
+        if i.enabled { "yes" } else { "no" },
+        esc(&last_used(&i)),
+        i.secrets.len(),
+    ));
+    let editable = require_for_integration(&portal.access, &policy_instances(&i), "edit").is_ok();
+    if editable {
+        let checked = if i.enabled { " checked" } else { "" };
+        body.push_str(&format!(
+            r#"<h2>Settings</h2><form method="post" action="{action}" class="stacked">{csrf}
+<div><input type="checkbox" id="int-enabled" name="enabled" value="true"{checked}> <label for="int-enabled">Enabled</label></div>
+<label for="int-policies">Policies, one per line: instance/permission set</label>
+<textarea id="int-policies" name="policies" rows="3" spellcheck="false">{policies}</textarea>
+<button type="submit">Save</button></form>
+<p class="hint">The Redirect URI cannot be changed here yet.</p>
+<h2>Actions</h2><div class="actions">"#,
+            action = esc(&href),
+            csrf = csrf_field(&portal),
+            policies = esc(&policy_lines(&i)),
+        ));
+        let (op, label) = if i.enabled {
+            ("disable", "Disable")
+        } else {
+            ("enable", "Enable")
+        };
+        body.push_str(&post_button(&portal, &format!("{href}/{op}"), label, ""));
+        body.push_str(&post_button(
+            &portal,
+            &format!("{href}/rotate-secret"),
+            "Rotate secret",
+            "",
+        ));
+    } else {
+        body.push_str(r#"<div class="actions">"#);
+    }
+    if require_for_integration(&portal.access, &policy_instances(&i), "delete").is_ok() {
+        body.push_str(&format!(
+            r#"<a class="button danger" href="{}/delete">Delete…</a>"#,
+            esc(&href)
+        ));
+    }
+    body.push_str("</div>");
+    portal.page(Some(Tab::Integrations), &i.name, &body)
+}
+
+/// The Enabled flag and the policy list: `integrations=edit` in the old and the new policies'
+/// instances, and no escalation.
+async fn save(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((instance, id)): Path<(String, String)>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let f = Fields::new(form);
+    try_page!(portal.check_csrf(f.get("csrf_token")));
+    let before = try_page!(integration_here(&portal, &id, "edit").await);
+    let result = async {
+        let policies = parse_policies(&f.lines("policies"))?;
+        let c = portal.change();
+        let current: Vec<String> = before
+            .policies
+            .iter()
+            .map(|p| format!("{}/{}", p.instance, p.permission_set_name))
+            .collect();
+        if f.lines("policies") != current {
+            let instances: Vec<&str> = policies.iter().map(|p| p.instance.as_str()).collect();
+            require_for_integration(&portal.access, &instances, "edit")?;
+            require_policies_held(state.store().as_ref(), &portal.access, &policies).await?;
+            admin::set_integration_policies(&c, &id, policies).await?;
+        }
+        let enabled = f.checked("enabled");
+        if enabled != before.enabled {
+            admin::set_integration_enabled(&c, &id, enabled).await?;
+        }
+        Ok::<_, ServiceError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => back_to(&portal, &id, "Saved"),
+        Err(e) => portal.error_page(Some(Tab::Integrations), &e),
+    }
+}
+
+fn back_to(portal: &Portal, id: &str, said: &str) -> Response {
+    Redirect::to(&format!(
+        "{}?notice={}",
+        portal.href(&format!("integrations/{}", url_part(id))),
+        url_part(said)
+    ))
+    .into_response()
+}
+
+/// `enable`, `disable`, `rotate-secret` (the new secret once; older ones end now).
+async fn operation(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((instance, id, op)): Path<(String, String, String)>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let f = Fields::new(form);
+    try_page!(portal.check_csrf(f.get("csrf_token")));
+    try_page!(integration_here(&portal, &id, "edit").await);
+    let c = portal.change();
+    match op.as_str() {
+        "enable" | "disable" => match admin::set_integration_enabled(&c, &id, op == "enable").await
+        {
+            Ok(_) => back_to(&portal, &id, &format!("Integration {op}d")),
+            Err(e) => portal.error_page(Some(Tab::Integrations), &e),
+        },
+        "rotate-secret" => match admin::rotate_integration_secret(&c, state.hasher(), &id, 0).await
+        {
+            Ok((i, secret)) => secret_page(&portal, &i, &secret, "New App Secret"),
+            Err(e) => portal.error_page(Some(Tab::Integrations), &e),
+        },
+        _ => portal.error_page(
+            Some(Tab::Integrations),
+            &ServiceError::Store(p6auth_store::StoreError::NotFound(format!(
+                "operation {op}"
+            ))),
+        ),
+    }
+}
+
+async fn confirm_delete(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((instance, id)): Path<(String, String)>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let i = try_page!(integration_here(&portal, &id, "delete").await);
+    let href = portal.href(&format!("integrations/{}", url_part(&i.application_id)));
+    let body = format!(
+        r#"<p>Delete the integration <strong>{name}</strong> (<code>{id}</code>)? Its tokens stop working and its secret cannot be used again.</p>
+<form method="post" action="{href}/delete">{csrf}<button type="submit" class="danger">Delete {name}</button></form>
+<p><a href="{href}">Cancel</a></p>"#,
+        name = esc(&i.name),
+        id = esc(&i.application_id),
+        href = esc(&href),
+        csrf = csrf_field(&portal),
+    );
+    portal.page(Some(Tab::Integrations), "Delete integration", &body)
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((instance, id)): Path<(String, String)>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Integrations).await);
+    let f = Fields::new(form);
+    try_page!(portal.check_csrf(f.get("csrf_token")));
+    try_page!(integration_here(&portal, &id, "delete").await);
+    match admin::delete_integration(&portal.change(), &id).await {
+        Ok(()) => Redirect::to(&format!(
+            "{}?notice={}",
+            portal.href("integrations"),
+            url_part("Integration deleted")
+        ))
+        .into_response(),
+        Err(e) => portal.error_page(Some(Tab::Integrations), &e),
+    }
+}
