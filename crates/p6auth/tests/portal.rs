@@ -32,21 +32,58 @@ fn world() -> World {
         // the stand-in has no bootstrap: make what the auth branch's first start makes
         cli_ok(&d, &["instance", "create", "default"]);
         cli_ok(&d, &["user", "create", ADMIN]);
-        cli_ok(&d, &["user", "set-access", ADMIN, "--instance", "default", "--set", "Instance Admin"]);
+        cli_ok(
+            &d,
+            &[
+                "user",
+                "set-access",
+                ADMIN,
+                "--instance",
+                "default",
+                "--set",
+                "Instance Admin",
+            ],
+        );
     }
     let server = Server::start(&d, &[]);
     cli_ok(&d, &["instance", "create", "acme"]);
-    cli_ok(&d, &["user", "set-access", ADMIN, "--instance", "acme", "--set", "Instance Admin"]);
+    cli_ok(
+        &d,
+        &[
+            "user",
+            "set-access",
+            ADMIN,
+            "--instance",
+            "acme",
+            "--set",
+            "Instance Admin",
+        ],
+    );
     for (parent, name) in [("/acme", "Sales"), ("/acme/Sales", "EMEA"), ("/acme", "HR")] {
         cli_ok(&d, &["org", "add", parent, name]);
     }
     for (email, last, position) in [
         ("ann@acme.test", "Able", "/acme/Sales"),
-        ("bob@acme.test", "<script>alert(1)</script>", "/acme/Sales/EMEA"),
+        (
+            "bob@acme.test",
+            "<script>alert(1)</script>",
+            "/acme/Sales/EMEA",
+        ),
         ("cat@acme.test", "Cole", "/acme/HR"),
     ] {
         cli_ok(&d, &["user", "create", email, "--last-name", last]);
-        cli_ok(&d, &["user", "set-access", email, "--instance", "acme", "--position", position]);
+        cli_ok(
+            &d,
+            &[
+                "user",
+                "set-access",
+                email,
+                "--instance",
+                "acme",
+                "--position",
+                position,
+            ],
+        );
     }
     World { server, _dir: dir }
 }
@@ -56,10 +93,29 @@ fn admin(w: &World) -> WebSession<'_> {
 }
 
 /// A user the admin brings in with the CLI and activates through the portal's Resend button.
-fn other_user<'a>(w: &'a World, admin: &mut WebSession<'_>, email: &str, set: &str, position: &str) -> WebSession<'a> {
+fn other_user<'a>(
+    w: &'a World,
+    admin: &mut WebSession<'_>,
+    email: &str,
+    set: &str,
+    position: &str,
+) -> WebSession<'a> {
     let d = &w.server.data_dir;
     cli_ok(d, &["user", "create", email]);
-    cli_ok(d, &["user", "set-access", email, "--instance", "acme", "--set", set, "--position", position]);
+    cli_ok(
+        d,
+        &[
+            "user",
+            "set-access",
+            email,
+            "--instance",
+            "acme",
+            "--set",
+            set,
+            "--position",
+            position,
+        ],
+    );
     let csrf = admin.csrf_token("/admin/i/acme/users");
     let r = admin.post(
         &format!("/admin/i/acme/users/{}/resend", pct(email)),
@@ -77,12 +133,20 @@ fn a_post_without_the_csrf_token_is_refused() {
     let mut a = admin(&w);
     let fields = [("name", "Readers"), ("permissions", "users=read")];
     assert_eq!(a.post("/admin/i/acme/permsets", &fields).status, 403);
-    let forged = [("csrf_token", "forged"), ("name", "Readers"), ("permissions", "users=read")];
+    let forged = [
+        ("csrf_token", "forged"),
+        ("name", "Readers"),
+        ("permissions", "users=read"),
+    ];
     assert_eq!(a.post("/admin/i/acme/permsets", &forged).status, 403);
     assert!(!a.get("/admin/i/acme/permsets").text().contains("Readers"));
 
     let csrf = a.csrf_token("/admin/i/acme/permsets");
-    let ok = [("csrf_token", csrf.as_str()), ("name", "Readers"), ("permissions", "users=read")];
+    let ok = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Readers"),
+        ("permissions", "users=read"),
+    ];
     let r = a.post("/admin/i/acme/permsets", &ok);
     assert_eq!(r.status, 303, "{}", r.text());
     assert!(a.get("/admin/i/acme/permsets").text().contains("Readers"));
@@ -100,7 +164,11 @@ fn a_bad_permission_is_refused_with_its_position() {
         serde_json::json!({"ok": false, "position": 5, "reason": "unexpected character '#' in feature"})
     );
     let csrf = a.csrf_token("/admin/i/acme/permsets");
-    let bad = [("csrf_token", csrf.as_str()), ("name", "Bad"), ("permissions", "users=read\nusers#=read")];
+    let bad = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Bad"),
+        ("permissions", "users=read\nusers#=read"),
+    ];
     let r = a.post("/admin/i/acme/permsets", &bad);
     assert_eq!(r.status, 422);
     assert!(
@@ -117,19 +185,38 @@ fn not_signed_in_goes_to_the_login_and_without_admin_view_is_forbidden() {
     let r = WebSession::anonymous(&w.server).get("/admin/i/acme/users");
     assert_eq!(r.status, 303);
     assert!(
-        r.header("location").unwrap().starts_with("/admin/login?return_to="),
+        r.header("location")
+            .unwrap()
+            .starts_with("/admin/login?return_to="),
         "{:?}",
         r.header("location")
     );
 
     let mut a = admin(&w);
-    cli_ok(&w.server.data_dir, &["permission-set", "create", "--instance", "acme", "--name", "Reader", "--permission", "users=read"]);
+    cli_ok(
+        &w.server.data_dir,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "Reader",
+            "--permission",
+            "users=read",
+        ],
+    );
     let mut reader = other_user(&w, &mut a, "reader@acme.test", "Reader", "/acme");
     for path in ["/admin/i/acme/users", "/admin/i/acme", "/admin"] {
         let r = reader.get(path);
         assert_eq!(r.status, 403, "{path}: {}", r.text());
     }
-    assert!(reader.get("/admin/i/acme/users").text().contains("acme:admin=view"));
+    assert!(
+        reader
+            .get("/admin/i/acme/users")
+            .text()
+            .contains("acme:admin=view")
+    );
 }
 
 #[test]
@@ -137,19 +224,42 @@ fn not_signed_in_goes_to_the_login_and_without_admin_view_is_forbidden() {
 fn a_delegated_admin_sees_only_its_branch_and_no_integrations() {
     let w = world();
     let mut a = admin(&w);
-    cli_ok(&w.server.data_dir, &["permission-set", "create", "--instance", "acme", "--name", "Sales admin", "--permission", "admin=view", "--permission", "users=read('./*')"]);
+    cli_ok(
+        &w.server.data_dir,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "Sales admin",
+            "--permission",
+            "admin=view",
+            "--permission",
+            "users=read('./*')",
+        ],
+    );
     let mut delegate = other_user(&w, &mut a, "lead@acme.test", "Sales admin", "/acme/Sales");
     let page = delegate.get("/admin/i/acme/users");
     assert_eq!(page.status, 200, "{}", page.text());
     let html = page.text();
-    let listed: Vec<&str> = ["ann@acme.test", "bob@acme.test", "cat@acme.test", "lead@acme.test", ADMIN]
-        .into_iter()
-        .filter(|e| html.contains(&format!(">{e}<")))
-        .collect();
+    let listed: Vec<&str> = [
+        "ann@acme.test",
+        "bob@acme.test",
+        "cat@acme.test",
+        "lead@acme.test",
+        ADMIN,
+    ]
+    .into_iter()
+    .filter(|e| html.contains(&format!(">{e}<")))
+    .collect();
     assert_eq!(listed, ["ann@acme.test", "bob@acme.test", "lead@acme.test"]);
     assert!(!html.contains(">Integrations<"), "no Integrations tab");
     assert_eq!(delegate.get("/admin/i/acme/integrations").status, 403);
-    assert_eq!(delegate.get("/admin/i/acme/users/cat%40acme.test").status, 403);
+    assert_eq!(
+        delegate.get("/admin/i/acme/users/cat%40acme.test").status,
+        403
+    );
     assert_eq!(delegate.get("/admin/i/default/users").status, 403);
 }
 
@@ -162,7 +272,9 @@ fn pages_escape_what_they_show_and_carry_the_portal_policy() {
     assert_eq!(r.status, 200);
     assert_eq!(
         r.header("content-security-policy"),
-        Some("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        Some(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
     );
     assert_eq!(r.header("cache-control"), Some("no-store"));
     let html = r.text();
@@ -171,7 +283,10 @@ fn pages_escape_what_they_show_and_carry_the_portal_policy() {
     assert!(!html.contains("style=\""), "no inline style");
     assert_eq!(html.matches("<script").count(), 1, "only the app.js tag");
     let js = a.get("/admin/assets/app.js");
-    assert_eq!(js.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
 }
 
 #[test]
@@ -179,7 +294,19 @@ fn pages_escape_what_they_show_and_carry_the_portal_policy() {
 fn an_integration_from_generated_credentials_gets_tokens_until_disabled() {
     let w = world();
     let mut a = admin(&w);
-    cli_ok(&w.server.data_dir, &["permission-set", "create", "--instance", "acme", "--name", "Orgs", "--permission", "orgs=read"]);
+    cli_ok(
+        &w.server.data_dir,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "Orgs",
+            "--permission",
+            "orgs=read",
+        ],
+    );
     let generated = a.get("/admin/api/generate-credentials").json();
     let id = generated["application_id"].as_str().unwrap().to_string();
     let secret = generated["app_secret"].as_str().unwrap().to_string();
@@ -199,12 +326,17 @@ fn an_integration_from_generated_credentials_gets_tokens_until_disabled() {
     assert_eq!(created.status, 200, "{}", created.text());
     assert!(created.text().contains(&secret), "the secret is shown once");
 
-    let body = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}&redirect_uri=https%3A%2F%2Ferp.example.com%2Fcb");
+    let body = format!(
+        "grant_type=client_credentials&client_id={id}&client_secret={secret}&redirect_uri=https%3A%2F%2Ferp.example.com%2Fcb"
+    );
     let token = || w.server.post_form("/oauth/token", &body, &[]);
     within(Duration::from_secs(5), || token().status == 200).expect("a token");
     assert_eq!(token().json()["token_type"], "Bearer");
 
-    let r = a.post(&format!("/admin/i/acme/integrations/{id}/disable"), &[("csrf_token", &csrf)]);
+    let r = a.post(
+        &format!("/admin/i/acme/integrations/{id}/disable"),
+        &[("csrf_token", &csrf)],
+    );
     assert_eq!(r.status, 303);
     within(Duration::from_secs(5), || token().status == 401).expect("refused once disabled");
     assert_eq!(token().json()["error"], "invalid_client");

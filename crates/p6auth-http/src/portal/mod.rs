@@ -4,6 +4,10 @@
 //! render. Every POST carries the session's `csrf_token`. Sign-in, logout and activation belong to
 //! `session.rs` and the login routes, not here.
 
+// Handlers answer with a page either way: an error here is a rendered `Response` (the sessions
+// contract's `check_csrf` returns one too), not a value to be matched on, so its size is moot.
+#![allow(clippy::result_large_err)]
+
 /// The value of a `Result<T, Response>`, or return its error page.
 macro_rules! try_page {
     ($e:expr) => {

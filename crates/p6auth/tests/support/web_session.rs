@@ -88,13 +88,23 @@ impl<'a> WebSession<'a> {
         }
     }
 
-    pub fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Response {
         let cookie = self.cookie_header();
         let mut all: Vec<(&str, &str)> = headers.to_vec();
         if !cookie.is_empty() {
             all.push(("Cookie", &cookie));
         }
-        if method == "POST" && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+        if method == "POST"
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
             all.push(("Content-Type", "application/x-www-form-urlencoded"));
         }
         let r = http(&self.server.addr, method, path, &all, body.as_bytes());
@@ -128,7 +138,11 @@ impl<'a> WebSession<'a> {
     pub fn submit(&mut self, page: &Response, at: &str, fields: &[(&str, &str)]) -> Response {
         let html = page.text();
         let action = form_action(&html).map_or(at.to_string(), |a| {
-            if a.is_empty() { at.to_string() } else { local(&a) }
+            if a.is_empty() {
+                at.to_string()
+            } else {
+                local(&a)
+            }
         });
         let mut all: Vec<(String, String)> = hidden_fields(&html);
         all.retain(|(n, _)| !fields.iter().any(|(k, _)| k == n));
@@ -215,7 +229,12 @@ pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
     tags(html, "input")
         .into_iter()
         .filter(|t| t.contains("type=\"hidden\""))
-        .filter_map(|t| Some((attribute(t, "name")?, attribute(t, "value").unwrap_or_default())))
+        .filter_map(|t| {
+            Some((
+                attribute(t, "name")?,
+                attribute(t, "value").unwrap_or_default(),
+            ))
+        })
         .collect()
 }
 
@@ -244,7 +263,10 @@ pub fn activation_link(data_dir: &Path, email: &str) -> Option<String> {
     mails.sort();
     let (_, _, text) = mails.pop()?;
     // quoted-printable soft line breaks would split the link
-    let text = text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let text = text
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
     let start = text.find("/activate?token=")?;
     let end = text[start..]
         .find(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
