@@ -150,7 +150,7 @@ impl<'a> WebSession<'a> {
         let pairs: Vec<(&str, &str)> = all.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let r = self.post(&action, &pairs);
         match (r.status, r.header("location")) {
-            (301 | 302 | 303, Some(l)) => {
+            (301..=303, Some(l)) => {
                 let l = local(l);
                 self.follow(&l).0
             }
