@@ -314,6 +314,28 @@ pub async fn set_integration_enabled(
     Ok(after)
 }
 
+/// Changes the Redirect URI (validated as at creation); tokens issued so far stay valid.
+pub async fn set_integration_redirect_uri(
+    c: &Change<'_>,
+    id: &str,
+    redirect_uri: &str,
+) -> ServiceResult<Integration> {
+    validate_redirect_uri(redirect_uri).map_err(ServiceError::Invalid)?;
+    let before = c.store.get_integration(id).await?;
+    let after = c
+        .store
+        .set_integration_redirect_uri(id, redirect_uri, c.clock.now())
+        .await?;
+    let details = json!({"before": {"redirect_uri": before.redirect_uri}, "after": {"redirect_uri": after.redirect_uri}});
+    c.audit(
+        "integration.set_redirect_uri",
+        &format!("integration {id}"),
+        details,
+    )
+    .await?;
+    Ok(after)
+}
+
 pub async fn set_integration_policies(
     c: &Change<'_>,
     id: &str,

@@ -1,7 +1,7 @@
 //! The Integrations tab: the integrations with a policy in this instance; create one (the
 //! Application ID and App Secret come from Generate buttons, checked again here, and only the
 //! secret's keyed hash is stored), see the secret once with a ready-to-run curl command, change
-//! the Enabled flag and the policy list, rotate the secret, delete after a confirmation. The
+//! the Redirect URI, the Enabled flag and the policy list, rotate the secret, delete after a confirmation. The
 //! checks are those of `/apis/v2/integrations` (`integrations=...` in every policy's instance).
 
 use axum::Router;
@@ -277,15 +277,16 @@ async fn show(
         let checked = if i.enabled { " checked" } else { "" };
         body.push_str(&format!(
             r#"<h2>Settings</h2><form method="post" action="{action}" class="stacked">{csrf}
+<label for="int-redirect">Redirect URI</label><input id="int-redirect" name="redirect_uri" type="url" value="{redirect}" required>
 <div><input type="checkbox" id="int-enabled" name="enabled" value="true"{checked}> <label for="int-enabled">Enabled</label></div>
 <label for="int-policies">Policies, one per line: instance/permission set</label>
 <textarea id="int-policies" name="policies" rows="3" spellcheck="false">{policies}</textarea>
 <button type="submit">Save</button></form>
-<p class="hint">The Redirect URI cannot be changed here yet.</p>
 <h2>Actions</h2><div class="actions">"#,
             action = esc(&href),
             csrf = csrf_field(&portal),
             policies = esc(&policy_lines(&i)),
+            redirect = esc(&i.redirect_uri),
         ));
         let (op, label) = if i.enabled {
             ("disable", "Disable")
@@ -337,6 +338,10 @@ async fn save(
             require_for_integration(&portal.access, &instances, "edit")?;
             require_policies_held(state.store().as_ref(), &portal.access, &policies).await?;
             admin::set_integration_policies(&c, &id, policies).await?;
+        }
+        let redirect_uri = f.get("redirect_uri").trim();
+        if redirect_uri != before.redirect_uri {
+            admin::set_integration_redirect_uri(&c, &id, redirect_uri).await?;
         }
         let enabled = f.checked("enabled");
         if enabled != before.enabled {
