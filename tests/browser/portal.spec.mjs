@@ -151,6 +151,9 @@ try {
     await page.goto(`${base}/admin/i/default/users`);
     assert.equal(await page.locator("#signed-in-user").textContent(), ADMIN);
     await page.screenshot({ path: join(shots, "users.png"), fullPage: true });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.screenshot({ path: join(shots, "users-narrow.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
   });
 
   await step("a permission set is created; a bad permission is shown as you type and refused", async () => {

@@ -340,6 +340,24 @@ fn an_integration_from_generated_credentials_gets_tokens_until_disabled() {
     assert_eq!(r.status, 303);
     within(Duration::from_secs(5), || token().status == 401).expect("refused once disabled");
     assert_eq!(token().json()["error"], "invalid_client");
+
+    // enabled again, with another Redirect URI: the old one no longer gets tokens
+    let settings = [
+        ("csrf_token", csrf.as_str()),
+        ("redirect_uri", "https://erp.example.com/new"),
+        ("enabled", "true"),
+        ("policies", "acme/Orgs"),
+    ];
+    let r = a.post(&format!("/admin/i/acme/integrations/{id}"), &settings);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let moved = format!(
+        "grant_type=client_credentials&client_id={id}&client_secret={secret}&redirect_uri=https%3A%2F%2Ferp.example.com%2Fnew"
+    );
+    within(Duration::from_secs(5), || {
+        w.server.post_form("/oauth/token", &moved, &[]).status == 200
+    })
+    .expect("a token for the new Redirect URI");
+    assert_ne!(token().status, 200, "the old Redirect URI is refused");
 }
 
 #[test]
