@@ -611,3 +611,74 @@ fn org_nodes_are_added_renamed_moved_and_deleted() {
     assert_eq!(r.status, 303, "{}", r.text());
     assert!(!a.get("/admin/i/acme/orgs").text().contains(">HR<"));
 }
+
+#[test]
+#[ignore = "needs the auth branch's sessions (see the file's doc)"]
+fn a_rotated_secret_replaces_the_old_one_and_a_deleted_integration_is_gone() {
+    let w = world();
+    let mut a = admin(&w);
+    cli_ok(
+        &w.server.data_dir,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "Orgs",
+            "--permission",
+            "orgs=read",
+        ],
+    );
+    let old = create_integration(&w.server.data_dir, "Shop", &["acme/Orgs"]);
+    let csrf = a.csrf_token("/admin/i/acme/integrations");
+    let listed = a.get("/admin/i/acme/integrations").text();
+    assert!(
+        listed.contains(">Shop<") && listed.contains(&old.id),
+        "{listed}"
+    );
+    assert!(listed.contains("<td>never</td>"));
+
+    let rotated = a.post(
+        &format!("/admin/i/acme/integrations/{}/rotate-secret", old.id),
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    let html = rotated.text();
+    let start = html.find(r#"<code id="created-app-secret">"#).unwrap()
+        + r#"<code id="created-app-secret">"#.len();
+    let new_secret = html[start..].split('<').next().unwrap().to_string();
+    assert!(new_secret.starts_with("p6s_") && new_secret != old.secret);
+    let with = |secret: &str| Credentials {
+        id: old.id.clone(),
+        secret: secret.to_string(),
+        redirect_uri: old.redirect_uri.clone(),
+    };
+    within(Duration::from_secs(5), || {
+        token_status(&w.server, &with(&new_secret)) == 200
+    })
+    .expect("the new secret works");
+    assert_eq!(
+        token_status(&w.server, &with(&old.secret)),
+        401,
+        "the old one ended now"
+    );
+
+    let confirm = a.get(&format!("/admin/i/acme/integrations/{}/delete", old.id));
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.text().contains("Delete Shop"));
+    let r = a.post(
+        &format!("/admin/i/acme/integrations/{}/delete", old.id),
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        a.get(&format!("/admin/i/acme/integrations/{}", old.id))
+            .status,
+        404
+    );
+    within(Duration::from_secs(5), || {
+        token_status(&w.server, &with(&new_secret)) == 401
+    })
+    .expect("gone");
+}
