@@ -73,7 +73,7 @@ async function signIn(context, base, email, { activate = true } = {}) {
   }
   if (activate) {
     await page.goto(base + activationLink(email));
-    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.locator('[name="password"]').fill(PASSWORD);
     await page.locator('[name="password_confirm"]').fill(PASSWORD);
     await page.getByRole("button", { name: "Set password" }).click();
   }
