@@ -23,9 +23,11 @@ mod context;
 mod field_checks;
 mod form;
 mod html;
+mod integration_page;
 mod integrations;
 mod org_tree;
 mod permission_sets;
+mod user_page;
 mod users;
 
 use axum::Router;
@@ -60,8 +62,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route(i, get(instance_home))
         .merge(users::routes(i))
+        .merge(user_page::routes(i))
         .merge(permission_sets::routes(i))
         .merge(integrations::routes(i))
+        .merge(integration_page::routes(i))
         .merge(org_tree::routes(i))
         .layer(axum::middleware::map_response(portal_headers))
 }
