@@ -40,3 +40,30 @@ impl Fields {
         self.0.iter().any(|(k, _)| k == name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_fields_and_textarea_lines_are_kept() {
+        let pairs = [
+            ("csrf_token", "t"),
+            ("sets", "A"),
+            ("sets", " "),
+            ("sets", "B"),
+            ("permissions", "users=read\r\n\r\n  orgs=read  \n"),
+        ];
+        let f = Fields::new(Form(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ));
+        assert_eq!(f.get("csrf_token"), "t");
+        assert_eq!(f.get("missing"), "");
+        assert_eq!(f.all("sets"), ["A", "B"]);
+        assert_eq!(f.lines("permissions"), ["users=read", "orgs=read"]);
+        assert!(f.checked("sets") && !f.checked("enabled"));
+    }
+}

@@ -316,7 +316,7 @@ async fn update(
         let a = &portal.access;
         a.require(&before.instance, "permsets", "edit", Some(&before.name))?;
         a.require(&before.instance, "permsets", "edit", Some(&set.name))?;
-        a.require_holds(granted_in(&instance, &set.permissions))?;
+        a.require_holds(granted_in(&before.instance, &set.permissions))?;
         admin::update_permission_set(&portal.change(), &before, set).await
     }
     .await;
