@@ -243,7 +243,10 @@ fn a_delegated_admin_sees_only_its_branch_and_no_integrations() {
     let page = delegate.get("/admin/i/acme/users");
     assert_eq!(page.status, 200, "{}", page.text());
     let html = page.text();
-    let table = html.split(r#"<table id="users-table""#).nth(1).expect("the users table");
+    let table = html
+        .split(r#"<table id="users-table""#)
+        .nth(1)
+        .expect("the users table");
     let listed: Vec<&str> = [
         "ann@acme.test",
         "bob@acme.test",
