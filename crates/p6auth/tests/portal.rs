@@ -686,3 +686,43 @@ fn a_rotated_secret_replaces_the_old_one_and_a_deleted_integration_is_gone() {
     })
     .expect("gone");
 }
+
+/// No session needed: this one runs before the merge too.
+#[test]
+fn without_a_session_pages_send_to_the_login_and_assets_are_served_from_the_binary() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), &[]);
+    for (method, path) in [
+        ("GET", "/admin"),
+        ("GET", "/admin/i/acme/users?q=a"),
+        ("POST", "/admin/i/acme/permsets"),
+        ("GET", "/admin/api/generate-credentials"),
+    ] {
+        let r = server.request(
+            method,
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"",
+        );
+        assert_eq!(r.status, 303, "{method} {path}");
+        assert!(
+            r.header("location")
+                .unwrap()
+                .starts_with("/admin/login?return_to="),
+            "{method} {path}: {:?}",
+            r.header("location")
+        );
+    }
+    let policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    for (file, kind) in [
+        ("app.js", "text/javascript; charset=utf-8"),
+        ("portal.css", "text/css; charset=utf-8"),
+    ] {
+        let r = server.get(&format!("/admin/assets/{file}"));
+        assert_eq!(r.status, 200, "{file}");
+        assert_eq!(r.header("content-type"), Some(kind));
+        assert_eq!(r.header("content-security-policy"), Some(policy));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    }
+    assert_eq!(server.get("/admin/assets/other.js").status, 404);
+}
