@@ -99,13 +99,14 @@ function runCurl(command) {
   return { status, body: JSON.parse(lines.join("\n")) };
 }
 
-async function eventually(what, check, ms = 5000) {
+async function eventually(what, check, ms = 10000) {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {
     last = await check();
     if (last.ok) return last;
-    await new Promise((r) => setTimeout(r, 100));
+    // failed client authentications count towards a limit: do not hammer
+    await new Promise((r) => setTimeout(r, 250));
   }
   assert.fail(`${what}: ${JSON.stringify(last)}`);
 }
