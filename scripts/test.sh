@@ -40,4 +40,13 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
 P6AUTH_BIN="$(cd "$target_dir" && pwd)/debug/p6auth" "$venv/bin/python" -m pytest -q tests/interop
 
+step "browser: the portal in Debian's chromium driven by playwright-core (tests/browser)"
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq chromium
+fi
+command -v chromium >/dev/null 2>&1 || { echo "chromium is missing and could not be installed" >&2; exit 1; }
+cargo build --locked -p p6auth
+(cd tests/browser && npm ci --no-audit --no-fund)
+P6AUTH_BIN="$(cd "$target_dir" && pwd)/debug/p6auth" CHROMIUM="$(command -v chromium)" node tests/browser/portal.spec.mjs
+
 step "all tests passed"

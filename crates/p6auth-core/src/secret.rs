@@ -111,6 +111,29 @@ pub fn generate_application_id() -> String {
     )
 }
 
+/// Whether `id` has the shape [`generate_application_id`] gives: a lower-case version 4 UUID.
+pub fn is_generated_application_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
+        && b[14] == b'4'
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
+}
+
+/// Whether `secret` has the shape [`generate_app_secret`] gives: the prefix and 43 base64url
+/// characters (256 bits), so a secret brought by a caller is as strong as a generated one.
+pub fn is_generated_app_secret(secret: &str) -> bool {
+    secret.strip_prefix(SECRET_PREFIX).is_some_and(|rest| {
+        rest.len() == 43
+            && rest
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +172,22 @@ mod tests {
             format!("{:?}", PlainSecret::new("hunter2".into())),
             "PlainSecret(<redacted>)"
         );
+    }
+
+    #[test]
+    fn generated_values_have_the_generated_shapes() {
+        for _ in 0..50 {
+            assert!(is_generated_application_id(&generate_application_id()));
+            assert!(is_generated_app_secret(generate_app_secret().expose()));
+        }
+        assert!(!is_generated_application_id("not-a-uuid"));
+        assert!(!is_generated_application_id(
+            "6F9619FF-8B86-4011-B42D-00C04FC964FF"
+        ));
+        assert!(!is_generated_app_secret("p6s_short"));
+        assert!(!is_generated_app_secret(&format!(
+            "x{}",
+            &generate_app_secret().expose()[1..]
+        )));
     }
 }

@@ -552,17 +552,8 @@ fn integration_json(i: &Integration) -> Value {
     })
 }
 
-/// The instances an integration's permissions are checked in: those of its policies, or `*`.
 fn require_for(access: &Access, instances: &[&str], action: &str) -> Result<(), ApiError> {
-    let instances = if instances.is_empty() {
-        &["*"][..]
-    } else {
-        instances
-    };
-    for i in instances {
-        access.require(i, "integrations", action, None)?;
-    }
-    Ok(())
+    Ok(admin::require_for_integration(access, instances, action)?)
 }
 
 fn policy_instances(i: &Integration) -> Vec<&str> {
@@ -620,19 +611,7 @@ async fn create_integration(
     let instances: Vec<&str> = policies.iter().map(|p| p.instance.as_str()).collect();
     require_for(&access, &instances, "edit")?;
     // no escalation: the new integration may hold only what the caller holds
-    let sets = state.store().list_permission_sets().await?;
-    for policy in &policies {
-        let set = sets
-            .iter()
-            .find(|s| s.instance == policy.instance && s.name == policy.permission_set)
-            .or_else(|| {
-                sets.iter()
-                    .find(|s| s.instance == "*" && s.name == policy.permission_set)
-            });
-        if let Some(set) = set {
-            access.require_holds(set.qualified_permissions(&policy.instance))?;
-        }
-    }
+    admin::require_policies_held(state.store().as_ref(), &access, &policies).await?;
     let input = CreateIntegration {
         name: b.name,
         redirect_uri: b.redirect_uri,

@@ -14,6 +14,7 @@ pub mod maintenance;
 mod metrics;
 mod oauth_response;
 mod operations;
+mod portal;
 mod portal_login;
 mod request_id;
 mod revocation_feed;
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
             get(account_links::forgot_page).post(account_links::forgot_submit),
         )
         .merge(api::routes())
+        .merge(portal::routes())
         .layer(limits)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

@@ -149,6 +149,24 @@ impl Access {
     }
 }
 
+/// A signed-in user's capability: the permissions of the enabled sets they hold, each qualified
+/// with the instance it is held in. A disabled account holds nothing.
+pub async fn of_user(store: &dyn p6auth_store::Store, email: &str) -> ServiceResult<Access> {
+    let user = store.get_user(email).await?;
+    let mut permissions = Vec::new();
+    if user.enabled {
+        let sets = store.list_permission_sets().await?;
+        for held in &user.access {
+            for name in &held.permission_sets {
+                if let Some(set) = sets.iter().find(|s| s.id == name.id && s.enabled) {
+                    permissions.extend(set.qualified_permissions(&held.instance));
+                }
+            }
+        }
+    }
+    Ok(Access::user(&user.email, permissions, &user))
+}
+
 /// The permissions `text` grants when held in `instance` (unparsable ones are left to validation).
 pub fn granted_in(instance: &str, texts: &[String]) -> Vec<Permission> {
     texts

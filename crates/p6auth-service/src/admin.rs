@@ -10,6 +10,7 @@ use p6auth_core::integration::{
 use p6auth_core::permission_set::{NewPermissionSet, PermissionSet};
 use p6auth_core::secret::{
     PlainSecret, SecretHasher, generate_app_secret, generate_application_id,
+    is_generated_app_secret, is_generated_application_id,
 };
 use p6auth_store::Store;
 use serde_json::{Value, json};
@@ -182,6 +183,46 @@ pub async fn set_permission_set_enabled(
     Ok(after)
 }
 
+/// `integrations=action` in every instance of an integration's policies (`*` when it has none).
+pub fn require_for_integration(
+    access: &crate::access::Access,
+    policy_instances: &[&str],
+    action: &str,
+) -> ServiceResult<()> {
+    let instances = if policy_instances.is_empty() {
+        &["*"][..]
+    } else {
+        policy_instances
+    };
+    for i in instances {
+        access.require(i, "integrations", action, None)?;
+    }
+    Ok(())
+}
+
+/// No escalation: an integration may be given only sets whose permissions the caller holds, in
+/// the policy's instance.
+pub async fn require_policies_held(
+    store: &dyn Store,
+    access: &crate::access::Access,
+    policies: &[PolicyRef],
+) -> ServiceResult<()> {
+    let sets = store.list_permission_sets().await?;
+    for policy in policies {
+        let set = sets
+            .iter()
+            .find(|s| s.instance == policy.instance && s.name == policy.permission_set)
+            .or_else(|| {
+                sets.iter()
+                    .find(|s| s.instance == "*" && s.name == policy.permission_set)
+            });
+        if let Some(set) = set {
+            access.require_holds(set.qualified_permissions(&policy.instance))?;
+        }
+    }
+    Ok(())
+}
+
 pub struct CreateIntegration {
     pub name: String,
     pub redirect_uri: String,
@@ -195,14 +236,43 @@ pub async fn create_integration(
     hasher: &SecretHasher,
     input: CreateIntegration,
 ) -> ServiceResult<(Integration, PlainSecret)> {
+    create_integration_with_credentials(
+        c,
+        hasher,
+        input,
+        generate_application_id(),
+        generate_app_secret(),
+    )
+    .await
+}
+
+/// Creates an integration with an Application ID and App Secret the caller generated earlier
+/// (the portal's Generate buttons fill them in the form). They must have the generator's shapes,
+/// so they are as strong as generated ones; only the secret's keyed hash is stored.
+pub async fn create_integration_with_credentials(
+    c: &Change<'_>,
+    hasher: &SecretHasher,
+    input: CreateIntegration,
+    application_id: String,
+    secret: PlainSecret,
+) -> ServiceResult<(Integration, PlainSecret)> {
     validate_integration_name(&input.name).map_err(ServiceError::Invalid)?;
     validate_redirect_uri(&input.redirect_uri).map_err(ServiceError::Invalid)?;
-    let secret = generate_app_secret();
+    if !is_generated_application_id(&application_id) {
+        return Err(ServiceError::Invalid(
+            "the Application ID must be a generated one (a lower-case UUID version 4)".into(),
+        ));
+    }
+    if !is_generated_app_secret(secret.expose()) {
+        return Err(ServiceError::Invalid(
+            "the App Secret must be a generated one (p6s_ and 43 base64url characters)".into(),
+        ));
+    }
     let integration = c
         .store
         .create_integration(
             NewIntegration {
-                application_id: generate_application_id(),
+                application_id,
                 name: input.name,
                 redirect_uri: input.redirect_uri,
                 enabled: true,
@@ -241,6 +311,28 @@ pub async fn set_integration_enabled(
         json!({"before": {"enabled": before.enabled}, "after": {"enabled": after.enabled}});
     c.audit(action, &format!("integration {id}"), details)
         .await?;
+    Ok(after)
+}
+
+/// Changes the Redirect URI (validated as at creation); tokens issued so far stay valid.
+pub async fn set_integration_redirect_uri(
+    c: &Change<'_>,
+    id: &str,
+    redirect_uri: &str,
+) -> ServiceResult<Integration> {
+    validate_redirect_uri(redirect_uri).map_err(ServiceError::Invalid)?;
+    let before = c.store.get_integration(id).await?;
+    let after = c
+        .store
+        .set_integration_redirect_uri(id, redirect_uri, c.clock.now())
+        .await?;
+    let details = json!({"before": {"redirect_uri": before.redirect_uri}, "after": {"redirect_uri": after.redirect_uri}});
+    c.audit(
+        "integration.set_redirect_uri",
+        &format!("integration {id}"),
+        details,
+    )
+    .await?;
     Ok(after)
 }
 

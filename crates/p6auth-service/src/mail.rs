@@ -168,7 +168,10 @@ mod tests {
                 .lines()
                 .find_map(|l| l.strip_prefix("Message-ID: "))
                 .unwrap();
-            assert!(id.starts_with('<') && id.ends_with("@mail.example>"), "{id}");
+            assert!(
+                id.starts_with('<') && id.ends_with("@mail.example>"),
+                "{id}"
+            );
         }
     }
 

@@ -284,6 +284,29 @@ impl IntegrationStore for SqliteStore {
         self.get_integration(application_id).await
     }
 
+    async fn set_integration_redirect_uri(
+        &self,
+        application_id: &str,
+        redirect_uri: &str,
+        now: i64,
+    ) -> StoreResult<Integration> {
+        let done = sqlx::query(
+            "UPDATE integrations SET redirect_uri = ?, updated_at = ? WHERE application_id = ?",
+        )
+        .bind(redirect_uri)
+        .bind(now)
+        .bind(application_id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "integration {application_id}"
+            )));
+        }
+        self.get_integration(application_id).await
+    }
+
     async fn delete_integration(&self, application_id: &str) -> StoreResult<()> {
         let done = sqlx::query("DELETE FROM integrations WHERE application_id = ?")
             .bind(application_id)

@@ -285,6 +285,23 @@ async fn integrations(store: &dyn Store) {
             .unwrap_err(),
         StoreError::NotFound("integration ghost".into())
     );
+    let moved = bumps(
+        store,
+        "set_integration_redirect_uri",
+        store.set_integration_redirect_uri("app-1", "https://moved.example.com/cb", 312),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved.redirect_uri, "https://moved.example.com/cb");
+    assert_eq!(moved.updated_at, 312);
+    assert_eq!(moved.tokens_valid_after, disabled.tokens_valid_after);
+    assert_eq!(
+        store
+            .set_integration_redirect_uri("ghost", "https://x.example.com/", 313)
+            .await
+            .unwrap_err(),
+        StoreError::NotFound("integration ghost".into())
+    );
     bumps(
         store,
         "delete_integration",

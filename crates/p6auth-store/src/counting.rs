@@ -159,6 +159,16 @@ impl IntegrationStore for CountingStore {
             .set_integration_enabled(application_id, enabled, now)
             .await
     }
+    async fn set_integration_redirect_uri(
+        &self,
+        application_id: &str,
+        redirect_uri: &str,
+        now: i64,
+    ) -> StoreResult<Integration> {
+        self.write()
+            .set_integration_redirect_uri(application_id, redirect_uri, now)
+            .await
+    }
     async fn set_integration_policies(
         &self,
         application_id: &str,

@@ -135,6 +135,13 @@ pub trait IntegrationStore: Send + Sync {
         enabled: bool,
         now: i64,
     ) -> StoreResult<Integration>;
+    /// Changes where the integration's users are sent back; tokens issued so far stay valid.
+    async fn set_integration_redirect_uri(
+        &self,
+        application_id: &str,
+        redirect_uri: &str,
+        now: i64,
+    ) -> StoreResult<Integration>;
     /// Replaces the policy list; when a policy is removed, the tokens issued so far end.
     async fn set_integration_policies(
         &self,

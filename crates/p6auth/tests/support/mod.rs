@@ -10,6 +10,7 @@
 pub mod cluster;
 pub mod postgres;
 pub mod proxy;
+pub mod web_session;
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
