@@ -635,6 +635,10 @@ fn the_audit_log_records_each_change_without_secrets() {
             "integration.create",
             "permission_set.create",
             "integration.create",
+            // the first start: instance `default` and its first administrator
+            "instance.create",
+            "user.create",
+            "user.set_access",
             "token.revoke",
             "integration.disable",
             "integration.enable",
@@ -645,14 +649,15 @@ fn the_audit_log_records_each_change_without_secrets() {
             "key.rotate",
         ]
     );
-    let disable = &entries[7];
+    let disable = &entries[10];
     assert_eq!(disable["target"], format!("integration {}", b.id));
     assert_eq!(
         disable["details"],
         json!({"before": {"enabled": true}, "after": {"enabled": false}})
     );
     assert!(disable["actor"].as_str().unwrap().starts_with("cli:"));
-    assert_eq!(entries[6]["actor"], format!("integration:{}", a.id));
+    assert_eq!(entries[6]["actor"], "system");
+    assert_eq!(entries[9]["actor"], format!("integration:{}", a.id));
     let new_secret: Value = serde_json::from_str(&rotated).unwrap();
     for secret in [
         a.secret.as_str(),
