@@ -45,7 +45,11 @@ pub(super) fn last_used(i: &Integration) -> String {
         .iter()
         .filter_map(|s| s.last_used_at)
         .max()
-        .map_or("never".into(), |t| format!("{t} (Unix time)"))
+        .map_or("never".into(), |t| {
+            // uses are recorded to the minute
+            let at = p6auth_core::clock::rfc3339(t);
+            format!("{} UTC", at.trim_end_matches(":00Z").replace('T', " "))
+        })
 }
 
 #[derive(Deserialize)]
