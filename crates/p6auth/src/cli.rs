@@ -83,6 +83,26 @@ pub enum Command {
     Token(TokenArgs),
 }
 
+impl Command {
+    /// Whether the command only reads the store. Reading a store that is not there is an error
+    /// (a mistyped `--data-dir`), not a reason to create an empty one.
+    pub fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Self::Instance(InstanceCommand::List { .. })
+                | Self::PermissionSet(PermissionSetCommand::List { .. })
+                | Self::Integration(
+                    IntegrationCommand::List { .. } | IntegrationCommand::Show { .. }
+                )
+                | Self::User(UserCommand::Show { .. } | UserCommand::List { .. })
+                | Self::Org(OrgCommand::Tree { .. } | OrgCommand::Users { .. })
+                | Self::Keys(KeysCommand::List { .. })
+                | Self::Audit(_)
+                | Self::Backup { .. }
+        )
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     /// The instance's config file: HOCON (application.conf) or TOML (*.toml); without it, the

@@ -35,9 +35,9 @@ pub struct Context {
 }
 
 impl Context {
-    pub async fn open(storage: &StorageConfig) -> Result<Self, CliError> {
+    pub async fn open(storage: &StorageConfig, mode: Open) -> Result<Self, CliError> {
         Ok(Self {
-            store: storage::open(&storage.location, Open::CreateIfMissing).await?,
+            store: storage::open(&storage.location, mode).await?,
             clock: SystemClock,
             storage: storage.clone(),
             actor: Actor::Cli(operating_system_user()),

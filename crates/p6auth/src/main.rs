@@ -40,7 +40,12 @@ async fn run(cli: Cli) -> Result<(), exit::CliError> {
     let storage =
         config::StorageConfig::resolve(cli.data_dir, cli.database_url, cli.master_key_file, &file)
             .map_err(exit::CliError::usage)?;
-    let context = || commands::Context::open(&storage);
+    let mode = if cli.command.only_reads() {
+        storage::Open::MustExist
+    } else {
+        storage::Open::CreateIfMissing
+    };
+    let context = || commands::Context::open(&storage, mode);
     match cli.command {
         Command::ExampleConfig => {
             print!("{}", config::EXAMPLE);
@@ -73,7 +78,7 @@ async fn run(cli: Cli) -> Result<(), exit::CliError> {
         Command::Audit(a) => commands::audit::run(a, &context().await?).await,
         Command::Backup { to } => {
             // a mistyped data directory must not give an empty "successful" backup
-            let store = storage::open(&storage.location, storage::Open::MustExist).await?;
+            let store = storage::open(&storage.location, mode).await?;
             commands::backup::run(&to, store.as_ref()).await
         }
         Command::Store(c) => commands::store::run(c).await,

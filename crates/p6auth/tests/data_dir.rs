@@ -59,7 +59,7 @@ fn a_missing_or_foreign_master_key_is_refused() {
 }
 
 #[test]
-fn backups_of_a_missing_store_and_overwriting_master_keys_are_refused() {
+fn reads_and_backups_of_a_missing_store_and_overwriting_master_keys_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("typo");
     fails(
@@ -68,6 +68,17 @@ fn backups_of_a_missing_store_and_overwriting_master_keys_are_refused() {
         3,
         "no p6auth database at",
     );
+    for read in [
+        &["instance", "list"][..],
+        &["integration", "list"],
+        &["integration", "show", "some-id"],
+        &["user", "list"],
+        &["org", "tree", "acme"],
+        &["audit"],
+        &["keys", "list"],
+    ] {
+        fails(&missing, read, 3, "no p6auth database at");
+    }
     assert!(
         !missing.exists(),
         "nothing is created for a mistyped data directory"
