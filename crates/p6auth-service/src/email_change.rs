@@ -89,7 +89,7 @@ pub async fn peek(
 }
 
 /// Uses the link once and moves the account to its new address, with an audit entry
-/// `user.change_email`. Returns `(old, new)`. `Invalid` ([`LINK_INVALID`]) when the link is
+/// `user.change_email`; activation and reset links sent to the old address end. Returns `(old, new)`. `Invalid` ([`LINK_INVALID`]) when the link is
 /// unknown, used or expired, or its account is gone; `Store(Conflict)` ([`TAKEN`]) when the
 /// address was taken meanwhile.
 pub async fn confirm(
@@ -114,6 +114,11 @@ pub async fn confirm(
         Err(StoreError::NotFound(_)) => return Err(invalid()),
         Err(StoreError::Conflict(_)) => return Err(StoreError::Conflict(TAKEN.into()).into()),
         Err(e) => return Err(e.into()),
+    }
+    // links mailed to the old address no longer act on the account: that mailbox may not be
+    // the owner's any more
+    for kind in [ArtifactKind::Activation, ArtifactKind::PasswordReset] {
+        store.revoke_login_artifacts_of(kind, &new, now).await?;
     }
     store
         .append_audit(NewAuditEntry::new(
@@ -174,6 +179,9 @@ mod tests {
         assert_eq!(new, "ann.new@example.com");
 
         let h = SecretHasher::new(b"pepper");
+        let reset = crate::login::issue_link(&store, &h, ArtifactKind::PasswordReset, ann, 10, 60)
+            .await
+            .unwrap();
         let token = issue(&store, &h, ann, &new, 10).await.unwrap();
         assert_eq!(
             peek(&store, &h, token.expose(), 11).await,
@@ -193,6 +201,12 @@ mod tests {
             Ok(Some("$h".to_string()))
         );
         assert!(store.get_user(ann).await.is_err());
+        assert_eq!(
+            crate::login::peek_link(&store, &h, ArtifactKind::PasswordReset, reset.expose(), 12)
+                .await,
+            Ok(None),
+            "a reset link mailed to the old address ends"
+        );
         assert_eq!(
             confirm(&store, &h, token.expose(), 13).await,
             Err(ServiceError::Invalid(LINK_INVALID.into()))
