@@ -29,7 +29,7 @@ step "cargo test: unit, doc, store conformance (SQLite and PostgreSQL), end-to-e
 cargo test --workspace --locked
 
 step "cargo test: the end-to-end suite again, on PostgreSQL (a database per test)"
-P6AUTH_TEST_BACKEND=postgres cargo test --locked -p p6auth --test cli --test lifecycle --test token_endpoint --test token_lifecycle --test directory_api --test directory_cli --test directory_import --test login_flow
+P6AUTH_TEST_BACKEND=postgres cargo test --locked -p p6auth --test cli --test lifecycle --test token_endpoint --test token_lifecycle --test directory_api --test directory_cli --test directory_import --test login_flow --test email_change
 
 step "interoperability: Python authlib + PyJWT against the real server"
 target_dir="${CARGO_TARGET_DIR:-target}"

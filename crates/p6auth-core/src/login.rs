@@ -62,7 +62,8 @@ pub struct LoginArtifact {
     pub family: String,
     /// The user's email.
     pub subject: String,
-    /// Kind-specific JSON ([`CodePayload`], [`RefreshPayload`]); empty when there is none.
+    /// Kind-specific JSON ([`CodePayload`], [`RefreshPayload`], [`EmailChangePayload`]);
+    /// empty when there is none.
     pub payload: String,
     pub expires_at: UnixTime,
     pub consumed_at: Option<UnixTime>,
@@ -90,6 +91,12 @@ pub struct CodePayload {
 pub struct RefreshPayload {
     pub client_id: String,
     pub scope: String,
+}
+
+/// What an email-change link is for: the address the account moves to once it is confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangePayload {
+    pub new_email: String,
 }
 
 /// A fresh token: 256 random bits in base64url.

@@ -1,8 +1,9 @@
-//! The messages p6auth sends: activation, password reset, and "you were added". Links are
-//! absolute URLs under the issuer; their tokens are never logged.
+//! The messages p6auth sends: activation, password reset, email change, and "you were added".
+//! Links are absolute URLs under the issuer; their tokens are never logged.
 
 use p6auth_core::login::{self, ArtifactKind};
 use p6auth_service::ServiceError;
+use p6auth_service::email_change;
 use p6auth_service::login::issue_link;
 use p6auth_service::mail::Mail;
 
@@ -62,6 +63,41 @@ impl AppState {
             subject: "Reset your p6auth password".into(),
             body: format!(
                 "Hello,\n\nsomeone asked to reset the password of {email}. To choose a new password, open this link within an hour:\n\n{url}\n\nIf it was not you, ignore this message.\n"
+            ),
+        })
+        .await
+    }
+
+    /// An email-change link (1 h) to the new address, and a notice to the current one: an
+    /// account taken over by someone knowing the password cannot move without its owner
+    /// hearing of it.
+    pub async fn send_email_change(
+        &self,
+        email: &str,
+        new_email: &str,
+    ) -> Result<(), ServiceError> {
+        let token = email_change::issue(
+            self.store().as_ref(),
+            self.hasher(),
+            email,
+            new_email,
+            self.clock().now(),
+        )
+        .await?;
+        let url = self.link("/confirm-email", token.expose());
+        self.send(Mail {
+            to: new_email.to_string(),
+            subject: "Confirm your new p6auth email address".into(),
+            body: format!(
+                "Hello,\n\nthe p6auth account {email} asked to use {new_email} as its email address from now on. To confirm, open this link within an hour:\n\n{url}\n\nIf it was not you, ignore this message.\n"
+            ),
+        })
+        .await?;
+        self.send(Mail {
+            to: email.to_string(),
+            subject: "Your p6auth email address is about to change".into(),
+            body: format!(
+                "Hello,\n\nsomeone signed in as {email} asked to change the account's email address to {new_email}. A confirmation link was sent to the new address; nothing changes until it is used.\n\nIf it was not you, change your password and tell your administrator.\n"
             ),
         })
         .await

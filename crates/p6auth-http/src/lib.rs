@@ -3,10 +3,12 @@
 
 mod account_links;
 mod account_mail;
+mod account_page;
 mod api;
 mod authorize;
 mod client_authentication;
 mod discovery;
+mod email_link;
 pub mod freshness;
 mod introspection;
 pub mod login_pages;
@@ -99,6 +101,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/admin/logout",
             get(portal_login::confirm_logout).post(portal_login::logout),
+        )
+        .route(
+            "/admin/account",
+            get(account_page::show).post(account_page::change_email),
+        )
+        .route(
+            "/confirm-email",
+            get(email_link::show).post(email_link::submit),
         )
         .route(
             "/activate",

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admin;
 pub mod directory;
+pub mod email_change;
 pub mod import;
 pub mod keyring;
 pub mod login;

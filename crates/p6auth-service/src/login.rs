@@ -98,6 +98,19 @@ pub async fn issue_link(
     now: i64,
     lifetime: i64,
 ) -> ServiceResult<PlainSecret> {
+    issue_link_with(store, hasher, kind, email, String::new(), now, lifetime).await
+}
+
+/// [`issue_link`] with a kind-specific payload (JSON) stored with the link.
+pub(crate) async fn issue_link_with(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    kind: ArtifactKind,
+    email: &str,
+    payload: String,
+    now: i64,
+    lifetime: i64,
+) -> ServiceResult<PlainSecret> {
     store.revoke_login_artifacts_of(kind, email, now).await?;
     let token = login::generate_token();
     store
@@ -106,7 +119,7 @@ pub async fn issue_link(
             kind,
             family: login::generate_family(),
             subject: email.to_string(),
-            payload: String::new(),
+            payload,
             expires_at: now + lifetime,
             consumed_at: None,
         })

@@ -20,6 +20,7 @@ mod revocations;
 mod signing_keys;
 mod sql;
 pub mod test_database;
+mod user_email;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -423,6 +423,18 @@ impl UserStore for DbStore {
         Ok(())
     }
 
+    async fn change_user_email(&self, old: &str, new: &str, now: i64) -> StoreResult<User> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        crate::user_email::move_user(&mut tx, old, new, now).await?;
+        let user = load_user(&mut tx, new).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(user)
+    }
+
     async fn set_user_access(
         &self,
         email: &str,

@@ -12,6 +12,7 @@ mod permission_sets;
 mod revocations;
 mod signing_keys;
 mod sql;
+mod user_email;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -4,7 +4,7 @@ use p6auth_core::login::{ArtifactKind, Consumed, LoginArtifact};
 use p6auth_core::secret::SecretHasher;
 use p6auth_core::user::UserProfile;
 
-use crate::{Store, StoreError};
+use crate::{Snapshot, Store, StoreError};
 
 fn artifact(hasher: &SecretHasher, token: &str, kind: ArtifactKind, family: &str) -> LoginArtifact {
     LoginArtifact {
@@ -21,6 +21,7 @@ fn artifact(hasher: &SecretHasher, token: &str, kind: ArtifactKind, family: &str
 pub(crate) async fn run(store: &dyn Store) {
     passwords(store).await;
     artifacts(store).await;
+    email_change(store).await;
 }
 
 async fn passwords(store: &dyn Store) {
@@ -167,4 +168,115 @@ async fn artifacts(store: &dyn Store) {
             .is_ok()
     );
     // the user and its password stay: the snapshot checks copy them
+}
+
+/// Renaming an account keeps its profile, access, password and artefacts; the old address is
+/// free afterwards and a taken one is refused.
+async fn email_change(store: &dyn Store) {
+    let h = SecretHasher::new(b"conformance");
+    let profile = UserProfile {
+        first_name: "Ren".into(),
+        last_name: "Amed".into(),
+        enabled: true,
+        preferred_language: "de".into(),
+        properties: [("team".to_string(), "blue".to_string())].into(),
+    };
+    store
+        .create_user("before@example.com", profile.clone(), 40)
+        .await
+        .unwrap();
+    let set = store
+        .list_permission_sets()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.instance == "acme" || s.instance == "*")
+        .expect("the directory checks leave a set usable in acme");
+    let root = store.list_org_nodes("acme").await.unwrap()[0].id;
+    store
+        .set_user_access("before@example.com", "acme", &[set.id], &[root], 41)
+        .await
+        .unwrap();
+    store
+        .set_password_hash("before@example.com", "$argon2id$ren", 42)
+        .await
+        .unwrap();
+    let session = LoginArtifact {
+        subject: "before@example.com".into(),
+        expires_at: 9_000,
+        ..artifact(&h, "rename-session", ArtifactKind::Session, "fam-r")
+    };
+    store.insert_login_artifact(&session).await.unwrap();
+    let before = store.get_user("before@example.com").await.unwrap();
+
+    // a taken address and a missing user are refused, and nothing moves
+    assert_eq!(
+        store
+            .change_user_email("before@example.com", "login@example.com", 43)
+            .await,
+        Err(StoreError::Conflict(
+            "user login@example.com already exists".into()
+        ))
+    );
+    assert_eq!(
+        store
+            .change_user_email("ghost@example.com", "ghost2@example.com", 43)
+            .await,
+        Err(StoreError::NotFound("user ghost@example.com".into()))
+    );
+    assert_eq!(
+        store.get_user("before@example.com").await,
+        Ok(before.clone())
+    );
+
+    let after = crate::conformance::bumps(
+        store,
+        "change_user_email",
+        store.change_user_email("before@example.com", "after@example.com", 44),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        after,
+        p6auth_core::user::User {
+            email: "after@example.com".into(),
+            updated_at: 44,
+            ..before
+        }
+    );
+    assert_eq!(store.get_user("after@example.com").await, Ok(after));
+    assert_eq!(
+        store.get_user("before@example.com").await,
+        Err(StoreError::NotFound("user before@example.com".into()))
+    );
+    assert_eq!(
+        store.get_password_hash("after@example.com").await,
+        Ok(Some("$argon2id$ren".into()))
+    );
+    assert_eq!(
+        store
+            .get_login_artifact(ArtifactKind::Session, &session.hash)
+            .await
+            .unwrap()
+            .subject,
+        "after@example.com"
+    );
+    // the old address is free again
+    store
+        .create_user("before@example.com", profile, 45)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_password_hash("before@example.com").await,
+        Ok(None)
+    );
+
+    // leave the users and passwords as they were for the snapshot checks
+    for email in ["before@example.com", "after@example.com"] {
+        store.delete_user(email).await.unwrap();
+    }
+    assert_eq!(
+        Snapshot::read(store).await.unwrap().passwords,
+        vec![("login@example.com".to_string(), "$argon2id$two".to_string())]
+    );
 }

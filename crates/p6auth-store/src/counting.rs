@@ -311,6 +311,9 @@ impl UserStore for CountingStore {
     async fn delete_user(&self, email: &str) -> StoreResult<()> {
         self.write().delete_user(email).await
     }
+    async fn change_user_email(&self, old: &str, new: &str, now: i64) -> StoreResult<User> {
+        self.write().change_user_email(old, new, now).await
+    }
     async fn set_user_access(
         &self,
         email: &str,

@@ -200,6 +200,12 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, email: &str) -> StoreResult<User>;
     /// Deletes the user with every policy and position.
     async fn delete_user(&self, email: &str) -> StoreResult<()>;
+    /// Moves the account from `old` to `new` (both normalised) in one transaction: its
+    /// profile, policies, positions and password, and the subject of its login artefacts
+    /// (sessions, refresh tokens, pending links), so all stay attached. The audit log is
+    /// history and keeps the old address. `NotFound` if `old` is no user, `Conflict` if `new`
+    /// is taken.
+    async fn change_user_email(&self, old: &str, new: &str, now: i64) -> StoreResult<User>;
     /// Replaces what the user holds in `instance`: sets (by id: of that instance or global) and
     /// positions (node ids of that instance). Both empty removes the user from the instance.
     async fn set_user_access(

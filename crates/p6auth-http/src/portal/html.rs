@@ -118,6 +118,7 @@ impl Page<'_> {
     <button type="submit">Go</button>
   </form>
   <span class="who">Signed in as <strong id="signed-in-user">{email}</strong></span>
+  <a class="account" href="/admin/account">Account</a>
   <form method="post" action="/admin/logout" class="inline">{csrf_field}<button type="submit">Log out</button></form>
 </header>
 <nav aria-label="Sections"><ul class="tabs">{tabs}</ul></nav>
