@@ -200,6 +200,9 @@ pub struct MailArgs {
         hide_env_values = true
     )]
     pub smtp_password: Option<String>,
+    /// A PEM file of CA certificates trusted for the SMTP server, besides the system's roots
+    #[arg(long, env = "P6AUTH_SMTP_CA_FILE", value_name = "FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// The From: address of mail [default: p6auth <noreply@localhost>]
     #[arg(long, env = "P6AUTH_MAIL_FROM", value_name = "ADDRESS")]
     pub mail_from: Option<String>,

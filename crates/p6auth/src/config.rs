@@ -49,6 +49,7 @@ pub struct FileConfig {
     pub smtp_starttls: Option<bool>,
     pub smtp_username: Option<String>,
     pub smtp_password: Option<String>,
+    pub smtp_ca_file: Option<PathBuf>,
     pub mail_from: Option<String>,
 }
 
@@ -75,6 +76,7 @@ impl MailConfig {
                 username: args.smtp_username.or(file.smtp_username.clone()),
                 password: args.smtp_password.or(file.smtp_password.clone()),
                 from: from.clone(),
+                ca_file: args.smtp_ca_file.or(file.smtp_ca_file.clone()),
             }
         });
         Self { smtp, from }
@@ -348,6 +350,7 @@ login_limit_per_ip = 50            # P6AUTH_LOGIN_LIMIT_PER_IP
 # smtp_starttls = true             # P6AUTH_SMTP_STARTTLS
 # smtp_username = "p6auth"         # P6AUTH_SMTP_USERNAME
 # smtp_password = "secret"         # P6AUTH_SMTP_PASSWORD
+# smtp_ca_file = "/etc/p6auth/smtp-ca.pem"  # P6AUTH_SMTP_CA_FILE: a private CA for the SMTP server
 mail_from = "p6auth <noreply@localhost>"  # P6AUTH_MAIL_FROM
 "#;
 

@@ -1,6 +1,7 @@
 //! A minimal SMTP client (RFC 5321): EHLO, STARTTLS (RFC 3207), AUTH PLAIN (RFC 4954), then
 //! MAIL / RCPT / DATA. One connection per message: p6auth sends a few messages an hour.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub struct SmtpSettings {
     pub password: Option<String>,
     /// The `From:` address (and envelope sender).
     pub from: String,
+    /// Certificates (PEM) trusted for the SMTP server besides the system's roots: a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SmtpSettings {
@@ -37,6 +40,7 @@ impl std::fmt::Debug for SmtpSettings {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("from", &self.from)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -134,9 +138,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conversation<S> {
     }
 }
 
-fn tls_connector() -> ServiceResult<tokio_rustls::TlsConnector> {
+fn tls_connector(ca_file: Option<&std::path::Path>) -> ServiceResult<tokio_rustls::TlsConnector> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(path) = ca_file {
+        let unreadable =
+            |e: &dyn std::fmt::Display| failed(format!("the CA file {}: {e}", path.display()));
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| unreadable(&e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| unreadable(&e))?;
+        if certs.is_empty() {
+            return Err(unreadable(&"no certificate in it"));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| unreadable(&e))?;
+        }
+    }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -166,9 +186,11 @@ impl Mailer for Smtp {
         }
         plain.command("STARTTLS", b'2').await?;
         let name = rustls::pki_types::ServerName::try_from(s.host.clone()).map_err(failed)?;
-        let tls = tls_connector()?
-            .connect(name, plain.stream.into_inner())
+        let handshake =
+            tls_connector(s.ca_file.as_deref())?.connect(name, plain.stream.into_inner());
+        let tls = tokio::time::timeout(TIMEOUT, handshake)
             .await
+            .map_err(|_| failed("the TLS handshake timed out"))?
             .map_err(failed)?;
         let mut secure = Conversation {
             stream: BufReader::new(tls),
@@ -193,6 +215,7 @@ mod tests {
             username: Some("u".into()),
             password: Some("hunter2".into()),
             from: "f@x".into(),
+            ca_file: None,
         };
         assert!(!format!("{s:?}").contains("hunter2"));
         assert!(
@@ -201,7 +224,65 @@ mod tests {
         );
     }
 
-    /// A scripted server: the client's commands, in order, with dot-stuffing.
+    /// A scripted SMTP server: answers each command and returns what the client sent. At
+    /// `STARTTLS` it answers `on_starttls` and returns, with `true`.
+    async fn converse<S: AsyncRead + AsyncWrite + Unpin>(
+        sock: &mut BufReader<S>,
+        on_starttls: &[u8],
+    ) -> (String, bool) {
+        let mut seen = String::new();
+        let mut in_data = false;
+        loop {
+            let mut line = String::new();
+            if sock.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return (seen, false);
+            }
+            seen.push_str(&line);
+            let reply: &[u8] = if in_data {
+                if line != ".\r\n" {
+                    continue;
+                }
+                in_data = false;
+                b"250 queued\r\n"
+            } else if line.starts_with("EHLO") {
+                b"250-hello\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n"
+            } else if line.starts_with("STARTTLS") {
+                sock.get_mut().write_all(on_starttls).await.unwrap();
+                return (seen, true);
+            } else if line.starts_with("DATA") {
+                in_data = true;
+                b"354 go\r\n"
+            } else if line.starts_with("QUIT") {
+                sock.get_mut().write_all(b"221 bye\r\n").await.unwrap();
+                return (seen, false);
+            } else {
+                b"250 ok\r\n"
+            };
+            sock.get_mut().write_all(reply).await.unwrap();
+        }
+    }
+
+    fn settings(port: u16, starttls: bool) -> SmtpSettings {
+        SmtpSettings {
+            host: "localhost".into(),
+            port,
+            starttls,
+            username: None,
+            password: None,
+            from: "p6auth <noreply@a.example>".into(),
+            ca_file: None,
+        }
+    }
+
+    fn mail() -> Mail {
+        Mail {
+            to: "ann@example.com".into(),
+            subject: "S".into(),
+            body: "hello\n.dot line\n".into(),
+        }
+    }
+
+    /// Without STARTTLS: the commands in order, with dot-stuffing.
     #[tokio::test]
     async fn plain_conversation() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -209,56 +290,117 @@ mod tests {
         let server = tokio::spawn(async move {
             let (sock, _) = listener.accept().await.unwrap();
             let mut sock = BufReader::new(sock);
-            let mut seen = String::new();
             sock.get_mut().write_all(b"220 hi\r\n").await.unwrap();
-            let mut in_data = false;
-            loop {
-                let mut line = String::new();
-                if sock.read_line(&mut line).await.unwrap() == 0 {
-                    break;
-                }
-                seen.push_str(&line);
-                let reply: &[u8] = if in_data {
-                    if line != ".\r\n" {
-                        continue;
-                    }
-                    in_data = false;
-                    b"250 queued\r\n"
-                } else if line.starts_with("EHLO") {
-                    b"250-hello\r\n250 OK\r\n"
-                } else if line.starts_with("DATA") {
-                    in_data = true;
-                    b"354 go\r\n"
-                } else if line.starts_with("QUIT") {
-                    sock.get_mut().write_all(b"221 bye\r\n").await.unwrap();
-                    break;
-                } else {
-                    b"250 ok\r\n"
-                };
-                sock.get_mut().write_all(reply).await.unwrap();
-            }
-            seen
+            converse(&mut sock, b"").await.0
         });
-        let smtp = Smtp::new(SmtpSettings {
-            host: "127.0.0.1".into(),
-            port,
-            starttls: false,
-            username: None,
-            password: None,
-            from: "p6auth <noreply@a.example>".into(),
-        })
-        .unwrap();
-        let mail = Mail {
-            to: "ann@example.com".into(),
-            subject: "S".into(),
-            body: "hello\n.dot line\n".into(),
-        };
-        smtp.send(&mail, 0).await.unwrap();
+        let mut plain = settings(port, false);
+        plain.host = "127.0.0.1".into();
+        Smtp::new(plain).unwrap().send(&mail(), 0).await.unwrap();
         let seen = server.await.unwrap();
         assert!(seen.starts_with("EHLO p6auth\r\nMAIL FROM:<noreply@a.example>\r\nRCPT TO:<ann@example.com>\r\nDATA\r\n"), "{seen}");
         assert!(
             seen.contains("\r\n\r\nhello\r\n..dot line\r\n.\r\nQUIT\r\n"),
             "{seen}"
         );
+    }
+
+    /// A TLS server configuration for `localhost` with a new self-signed certificate, and that
+    /// certificate in PEM.
+    fn tls_server() -> (Arc<rustls::ServerConfig>, String) {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+        (Arc::new(config), certified.cert.pem())
+    }
+
+    /// With STARTTLS and credentials: only EHLO and STARTTLS cross in clear; the password,
+    /// the envelope and the message go inside TLS, to a server the client verified against the
+    /// configured CA file.
+    #[tokio::test]
+    async fn starttls_then_authentication_and_mail_inside_tls() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        let (server_config, ca) = tls_server();
+        std::fs::write(&ca_file, ca).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (sock, _) = listener.accept().await.unwrap();
+            let mut plain = BufReader::new(sock);
+            plain.get_mut().write_all(b"220 hi\r\n").await.unwrap();
+            let (clear, upgraded) = converse(&mut plain, b"220 go ahead\r\n").await;
+            assert!(upgraded);
+            let tls = tokio_rustls::TlsAcceptor::from(server_config)
+                .accept(plain.into_inner())
+                .await
+                .unwrap();
+            let (inside, _) = converse(&mut BufReader::new(tls), b"").await;
+            (clear, inside)
+        });
+        let mut secure = settings(port, true);
+        secure.username = Some("p6auth".into());
+        secure.password = Some("hunter2".into());
+        secure.ca_file = Some(ca_file);
+        Smtp::new(secure).unwrap().send(&mail(), 0).await.unwrap();
+        let (clear, inside) = server.await.unwrap();
+        assert_eq!(clear, "EHLO p6auth\r\nSTARTTLS\r\n");
+        let plain_auth = base64::engine::general_purpose::STANDARD.encode("\0p6auth\0hunter2");
+        assert!(
+            inside.starts_with(&format!(
+                "EHLO p6auth\r\nAUTH PLAIN {plain_auth}\r\nMAIL FROM:<noreply@a.example>\r\nRCPT TO:<ann@example.com>\r\nDATA\r\n"
+            )),
+            "{inside}"
+        );
+        assert!(inside.ends_with(".\r\nQUIT\r\n"), "{inside}");
+    }
+
+    /// A server that refuses STARTTLS, or whose certificate is not trusted, gets neither the
+    /// password nor the message.
+    #[tokio::test]
+    async fn a_refused_or_untrusted_upgrade_sends_nothing_in_clear() {
+        for upgrade in [false, true] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let server = tokio::spawn(async move {
+                let (sock, _) = listener.accept().await.unwrap();
+                let mut plain = BufReader::new(sock);
+                plain.get_mut().write_all(b"220 hi\r\n").await.unwrap();
+                if !upgrade {
+                    return converse(&mut plain, b"454 TLS not available\r\n").await.0;
+                }
+                let (seen, _) = converse(&mut plain, b"220 go ahead\r\n").await;
+                // the client does not trust this certificate and ends the handshake
+                let (config, _) = tls_server();
+                let handshake = tokio_rustls::TlsAcceptor::from(config)
+                    .accept(plain.into_inner())
+                    .await;
+                assert!(handshake.is_err());
+                seen
+            });
+            let mut secure = settings(port, true);
+            secure.username = Some("p6auth".into());
+            secure.password = Some("hunter2".into());
+            let err = Smtp::new(secure)
+                .unwrap()
+                .send(&mail(), 0)
+                .await
+                .unwrap_err()
+                .to_string();
+            let expected = if upgrade {
+                "sending mail failed: invalid peer certificate: UnknownIssuer"
+            } else {
+                "sending mail failed: the server answered 454 TLS not available"
+            };
+            assert_eq!(err, expected);
+            assert_eq!(server.await.unwrap(), "EHLO p6auth\r\nSTARTTLS\r\n");
+        }
     }
 }
