@@ -116,6 +116,183 @@ fn other_user<'a>(
     WebSession::sign_in(&w.server, email, false)
 }
 
+/// The id of the node at `path`, from the CLI's tree.
+fn node_id(d: &std::path::Path, path: &str) -> String {
+    let instance = path.split('/').nth(1).unwrap();
+    let tree = cli_ok(d, &["org", "tree", instance, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&tree).unwrap();
+    fn find(v: &serde_json::Value, path: &str) -> Option<i64> {
+        if v["path"] == path {
+            return v["id"].as_i64();
+        }
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .chain(v["children"].as_array().into_iter().flatten())
+            .chain(v["nodes"].as_array().into_iter().flatten())
+            .find_map(|c| find(c, path))
+    }
+    find(&v, path)
+        .unwrap_or_else(|| panic!("{path} in {tree}"))
+        .to_string()
+}
+
+/// The user's positions in `instance` (`None`: not in the instance), from the CLI.
+fn positions(d: &std::path::Path, email: &str, instance: &str) -> Option<Vec<String>> {
+    let shown = cli_ok(d, &["user", "show", email, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let held = v["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["instance"] == instance)?;
+    Some(
+        held["positions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+/// bob, a delegated admin of `/default/Sales2` (`./*` for users and orgs), signed in; tom sits
+/// on `/default/Sales2/Team`.
+fn sales2_admin(w: &World) -> WebSession<'_> {
+    let d = &w.server.data_dir;
+    cli_ok(d, &["org", "add", "/default", "Sales2"]);
+    cli_ok(d, &["org", "add", "/default/Sales2", "Team"]);
+    let mut create = vec![
+        "permission-set",
+        "create",
+        "--instance",
+        "default",
+        "--name",
+        "Sales2 admin",
+        "--permission",
+        "admin=view",
+    ];
+    let held = [
+        "users=read('./*')",
+        "users=edit('./*')",
+        "users=delete('./*')",
+        "orgs=read('./*')",
+        "orgs=edit('./*')",
+        "orgs=delete('./*')",
+    ];
+    for p in &held {
+        create.extend(["--permission", p]);
+    }
+    cli_ok(d, &create);
+    for (email, set, position) in [
+        ("bob@example.com", Some("Sales2 admin"), "/default/Sales2"),
+        ("tom@example.com", None, "/default/Sales2/Team"),
+    ] {
+        cli_ok(d, &["user", "create", email]);
+        let mut access = vec![
+            "user",
+            "set-access",
+            email,
+            "--instance",
+            "default",
+            "--position",
+            position,
+        ];
+        if let Some(set) = set {
+            access.extend(["--set", set]);
+        }
+        cli_ok(d, &access);
+    }
+    let mut a = admin(w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let r = a.post(
+        "/admin/i/default/users/bob%40example.com/resend",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    WebSession::sign_in(&w.server, "bob@example.com", false)
+}
+
+#[test]
+fn a_delegated_admin_cannot_delete_its_own_node_but_may_delete_below_it() {
+    let w = world();
+    let d = &w.server.data_dir;
+    let mut bob = sales2_admin(&w);
+    let sales2 = node_id(d, "/default/Sales2");
+    let team = node_id(d, "/default/Sales2/Team");
+    let csrf = bob.csrf_token("/admin/i/default/orgs");
+    let r = bob.post(
+        &format!("/admin/i/default/orgs/{sales2}/delete"),
+        &[("csrf_token", &csrf), ("cascade", "true")],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("you cannot delete org node /default/Sales2: you are positioned on /default/Sales2, and your own scope would change with it; ask an administrator above you"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        positions(d, "bob@example.com", "default"),
+        Some(vec!["/default/Sales2".to_string()])
+    );
+    let r = bob.post(
+        &format!("/admin/i/default/orgs/{sales2}/move"),
+        &[("csrf_token", &csrf), ("parent_id", &team)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("you cannot move org node /default/Sales2: you are positioned on"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        bob.get("/admin/i/default/users/admin%40example.com").status,
+        403
+    );
+
+    let r = bob.post(
+        &format!("/admin/i/default/orgs/{team}/delete"),
+        &[("csrf_token", &csrf), ("cascade", "true")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        positions(d, "tom@example.com", "default"),
+        Some(vec!["/default/Sales2".to_string()])
+    );
+}
+
+#[test]
+fn deleting_an_org_node_moves_its_users_to_the_parent() {
+    let w = world();
+    let d = &w.server.data_dir;
+    let _bob = sales2_admin(&w);
+    let mut a = WebSession::sign_in(&w.server, ADMIN, true);
+    let sales2 = node_id(d, "/default/Sales2");
+    let csrf = a.csrf_token("/admin/i/default/orgs");
+    let r = a.post(
+        &format!("/admin/i/default/orgs/{sales2}/delete"),
+        &[("csrf_token", &csrf), ("cascade", "true")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    for email in ["bob@example.com", "tom@example.com"] {
+        assert_eq!(
+            positions(d, email, "default"),
+            Some(vec!["/default".to_string()]),
+            "{email}"
+        );
+    }
+    // the CLI runs the same use case: ann's node goes, ann moves up to /acme
+    cli_ok(d, &["org", "delete", "/acme/Sales", "--cascade"]);
+    for email in ["ann@acme.test", "bob@acme.test"] {
+        assert_eq!(
+            positions(d, email, "acme"),
+            Some(vec!["/acme".to_string()]),
+            "{email}"
+        );
+    }
+}
+
 #[test]
 fn a_post_without_the_csrf_token_is_refused() {
     let w = world();

@@ -220,7 +220,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         ServiceError::Invalid(_) | ServiceError::Store(StoreError::Invalid(_)) => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Forbidden(_) | ServiceError::Refused(_) => StatusCode::FORBIDDEN,
         ServiceError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
         ServiceError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
         ServiceError::Integrity(_) | ServiceError::Store(StoreError::Backend(_)) => {
