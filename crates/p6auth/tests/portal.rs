@@ -293,6 +293,259 @@ fn deleting_an_org_node_moves_its_users_to_the_parent() {
     }
 }
 
+/// The subjects of the mails to `email` in the outbox, sorted.
+fn subjects_to(d: &std::path::Path, email: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(d.join("outbox")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = dir
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .filter(|text| text.contains(&format!("\r\nTo: {email}\r\n")))
+        .filter_map(|text| {
+            let line = text.lines().find(|l| l.starts_with("Subject: "))?;
+            Some(line["Subject: ".len()..].to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn associating_a_member_is_refused_and_nobody_removes_their_own_admin_view() {
+    let w = world();
+    let d = &w.server.data_dir;
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "default",
+            "--name",
+            "B12",
+            "--permission",
+            "reports=read",
+        ],
+    );
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let before = cli_ok(d, &["user", "show", ADMIN, "--json"]);
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "ADMIN@example.com"),
+            ("sets", "B12"),
+        ],
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains(
+            "admin@example.com already belongs to default; change their access on their page"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<a href="/admin/i/default/users/admin%40example.com">"#),
+        "{page}"
+    );
+
+    // Save access and Remove on their own account
+    let r = a.post(
+        "/admin/i/default/users/admin%40example.com/access",
+        &[("csrf_token", &csrf), ("sets", "B12")],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("you cannot remove your own default:admin=view: you would lose access to the administration of default; ask another administrator to change your access"),
+        "{}",
+        r.text()
+    );
+    let r = a.post(
+        "/admin/i/default/users/admin%40example.com/disassociate",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(cli_ok(d, &["user", "show", ADMIN, "--json"]), before);
+    assert_eq!(a.get("/admin/i/default/users").status, 200);
+}
+
+#[test]
+fn associating_an_existing_account_adds_it_and_notifies_it() {
+    let w = world();
+    let d = &w.server.data_dir;
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "default",
+            "--name",
+            "B14",
+            "--permission",
+            "reports=read",
+        ],
+    );
+    // ida has an account, in acme only
+    cli_ok(
+        d,
+        &["user", "create", "ida@example.com", "--first-name", "Ida"],
+    );
+    cli_ok(
+        d,
+        &[
+            "user",
+            "set-access",
+            "ida@example.com",
+            "--instance",
+            "acme",
+            "--position",
+            "/acme/HR",
+        ],
+    );
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "ida@example.com"),
+            ("first_name", "Changed"),
+            ("sets", "B14"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some(
+            "/admin/i/default/users?notice=ida%40example.com%20was%20added%20to%20default%20and%20notified"
+        )
+    );
+    assert_eq!(
+        subjects_to(d, "ida@example.com"),
+        ["You were added to default"]
+    );
+    let ida: serde_json::Value =
+        serde_json::from_str(&cli_ok(d, &["user", "show", "ida@example.com", "--json"])).unwrap();
+    assert_eq!(ida["first_name"], "Ida", "the profile stays");
+    assert_eq!(
+        positions(d, "ida@example.com", "acme"),
+        Some(vec!["/acme/HR".to_string()])
+    );
+    assert_eq!(positions(d, "ida@example.com", "default"), Some(vec![]));
+    let page = a.get("/admin/i/default/users/ida%40example.com").text();
+    assert!(page.contains(r#"value="B14" checked"#), "{page}");
+
+    // a new account gets an activation message
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "new@example.com"),
+            ("sets", "B14"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        subjects_to(d, "new@example.com"),
+        ["Activate your p6auth account"]
+    );
+}
+
+#[test]
+fn a_refused_associate_leaves_no_account_and_sends_nothing() {
+    let w = world();
+    let d = &w.server.data_dir;
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "zed@example.com"),
+            ("sets", "NoSuch"),
+        ],
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("permission set NoSuch in instance default not found"),
+        "{}",
+        r.text()
+    );
+    let r = a.post(
+        "/admin/i/default/users",
+        &[("csrf_token", &csrf), ("email", "zed@example.com")],
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.text().contains("choose at least one permission set"),
+        "{}",
+        r.text()
+    );
+    let shown = cli(d, &["user", "show", "zed@example.com"]);
+    assert_eq!(shown.status.code(), Some(3), "no account was made");
+    assert!(subjects_to(d, "zed@example.com").is_empty());
+}
+
+#[test]
+fn a_delegated_admin_creates_a_user_on_its_own_node() {
+    let w = world();
+    let d = &w.server.data_dir;
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "default",
+            "--name",
+            "Viewer",
+            "--permission",
+            "admin=view",
+        ],
+    );
+    let mut bob = sales2_admin(&w);
+    let csrf = bob.csrf_token("/admin/i/default/users");
+    let r = bob.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "sam@example.com"),
+            ("sets", "Viewer"),
+            ("positions", "/default/Sales2"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        positions(d, "sam@example.com", "default"),
+        Some(vec!["/default/Sales2".to_string()])
+    );
+    assert_eq!(
+        subjects_to(d, "sam@example.com"),
+        ["Activate your p6auth account"]
+    );
+    // the root is outside its scope
+    let r = bob.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "root@example.com"),
+            ("sets", "Viewer"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("this needs the permission default:users=edit(&#39;/default&#39;)"),
+        "{}",
+        r.text()
+    );
+    assert!(subjects_to(d, "root@example.com").is_empty());
+}
+
 #[test]
 fn a_post_without_the_csrf_token_is_refused() {
     let w = world();
