@@ -287,7 +287,8 @@ struct Cascade {
     cascade: bool,
 }
 
-/// `{instance}:orgs=delete` covering the node; 409 with children or users unless `?cascade=true`.
+/// `{instance}:orgs=delete` covering the node and its parent, which receives its users (and
+/// `users=edit` covering them); 409 with children or users unless `?cascade=true`.
 async fn delete_node(
     State(state): State<AppState>,
     Caller(access): Caller,

@@ -62,6 +62,14 @@ impl Access {
         &self.actor
     }
 
+    /// The caller's own positions in `instance` (empty: the root, or not a user).
+    pub fn positions_in(&self, instance: &str) -> &[String] {
+        self.positions
+            .as_ref()
+            .and_then(|p| p.get(instance))
+            .map_or(&[], |p| p.as_slice())
+    }
+
     pub fn permissions(&self) -> &[Permission] {
         &self.permissions
     }

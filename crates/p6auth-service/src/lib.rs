@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// The caller lacks this permission (canonical form).
     #[error("this needs the permission {0}")]
     Forbidden(String),
+    /// Refused (403) by a rule beyond a missing permission; the text says which and why.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,7 +1,11 @@
 //! Use cases on users, seen from one instance: `users` permissions whose values are org paths
 //! decide which users of the instance a caller reaches.
 
+use p6auth_core::audit::{Actor, NewAuditEntry};
+use p6auth_core::permission_set::PermissionSet;
 use p6auth_core::user::{User, UserProfile, UserQuery, normalise_email};
+use p6auth_permissions::Permission;
+use p6auth_store::{AccessWrite, ProfileWrite, StoreError, UserWrite};
 use serde_json::json;
 
 use crate::access::{Access, forbidden, user_in_scope};
@@ -130,32 +134,41 @@ pub async fn put(
     }
 }
 
-/// Replaces the user's sets (names: of the instance, else global) and positions (paths) in
-/// `instance`. `users=edit` must cover the old and the new positions.
-pub async fn set_access(
+/// Sets and positions checked against the caller, before anything is written.
+struct Resolved {
+    sets: Vec<PermissionSet>,
+    node_ids: Vec<i64>,
+}
+
+impl Resolved {
+    fn set_ids(&self) -> Vec<i64> {
+        self.sets.iter().map(|s| s.id).collect()
+    }
+}
+
+/// Resolves set names (of the instance, else global) and positions (paths) in `instance`: the
+/// caller must hold every permission of the sets, and its `users=edit` must cover the positions
+/// (none, with sets: the root).
+async fn resolve(
     c: &Change<'_>,
     access: &Access,
     instance: &str,
-    email: &str,
     set_names: &[String],
     positions: &[String],
-) -> ServiceResult<User> {
+) -> ServiceResult<Resolved> {
     let scope = access.org_scope(instance, "users", "edit")?;
-    let before = joining_or_reachable(c, access, instance, email).await?;
-    let sets = c.store.list_permission_sets().await?;
-    let mut set_ids = Vec::new();
+    let all = c.store.list_permission_sets().await?;
+    let mut sets = Vec::new();
     for name in set_names {
-        let found = sets
+        let found = all
             .iter()
             .find(|s| s.instance == instance && &s.name == name)
-            .or_else(|| sets.iter().find(|s| s.instance == "*" && &s.name == name))
+            .or_else(|| all.iter().find(|s| s.instance == "*" && &s.name == name))
             .ok_or_else(|| {
-                p6auth_store::StoreError::NotFound(format!(
-                    "permission set {name} in instance {instance}"
-                ))
+                StoreError::NotFound(format!("permission set {name} in instance {instance}"))
             })?;
         access.require_holds(found.qualified_permissions(instance))?;
-        set_ids.push(found.id);
+        sets.push(found.clone());
     }
     // no positions means the root: a caller scoped to a branch cannot move a user there
     let root = format!("/{instance}");
@@ -168,11 +181,87 @@ pub async fn set_access(
             return Err(forbidden(instance, "users", "edit", Some(path)));
         }
         let node = c.store.find_org_node(path).await?;
+        if node.instance != instance {
+            return Err(StoreError::Invalid(format!(
+                "org node {path} is not in instance {instance}"
+            ))
+            .into());
+        }
         node_ids.push(node.id);
     }
+    Ok(Resolved { sets, node_ids })
+}
+
+/// A signed-in user may not take away their own `admin=view` in `instance`: they would lock
+/// themselves out of its administration (and, as its last admin, everyone else). `sets` are
+/// what `user` would hold there afterwards.
+async fn require_keeps_admin_view(
+    c: &Change<'_>,
+    access: &Access,
+    instance: &str,
+    user: &User,
+    sets: &[PermissionSet],
+) -> ServiceResult<()> {
+    let Actor::User(me) = access.actor() else {
+        return Ok(());
+    };
+    if *me != user.email || !access.allows(instance, "admin", "view", None) {
+        return Ok(());
+    }
+    // what they would hold: the sets here, and those of their other instances (a set can
+    // name an instance of its own), as `access::of_user` computes it
+    let all = c.store.list_permission_sets().await?;
+    let mut after: Vec<Permission> = sets
+        .iter()
+        .filter(|s| s.enabled)
+        .flat_map(|s| s.qualified_permissions(instance))
+        .collect();
+    for held in user.access.iter().filter(|a| a.instance != instance) {
+        for name in &held.permission_sets {
+            if let Some(set) = all.iter().find(|s| s.id == name.id && s.enabled) {
+                after.extend(set.qualified_permissions(&held.instance));
+            }
+        }
+    }
+    let view = Permission {
+        instance: Some(instance.into()),
+        feature: "admin".into(),
+        action: "view".into(),
+        values: Vec::new(),
+    };
+    if p6auth_permissions::allows(&after, &view) {
+        Ok(())
+    } else {
+        Err(ServiceError::Refused(format!(
+            "you cannot remove your own {instance}:admin=view: you would lose access to the administration of {instance}; ask another administrator to change your access"
+        )))
+    }
+}
+
+/// Replaces the user's sets (names: of the instance, else global) and positions (paths) in
+/// `instance`. `users=edit` must cover the old and the new positions. A signed-in user cannot
+/// take away their own `admin=view` there.
+pub async fn set_access(
+    c: &Change<'_>,
+    access: &Access,
+    instance: &str,
+    email: &str,
+    set_names: &[String],
+    positions: &[String],
+) -> ServiceResult<User> {
+    access.org_scope(instance, "users", "edit")?;
+    let before = joining_or_reachable(c, access, instance, email).await?;
+    let resolved = resolve(c, access, instance, set_names, positions).await?;
+    require_keeps_admin_view(c, access, instance, &before, &resolved.sets).await?;
     let after = c
         .store
-        .set_user_access(&before.email, instance, &set_ids, &node_ids, c.clock.now())
+        .set_user_access(
+            &before.email,
+            instance,
+            &resolved.set_ids(),
+            &resolved.node_ids,
+            c.clock.now(),
+        )
         .await?;
     c.audit(
         "user.set_access",
@@ -183,10 +272,89 @@ pub async fn set_access(
     Ok(after)
 }
 
+/// What [`associate`] did, so that the caller sends the right message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Associated {
+    /// A new account: it needs an activation message.
+    Created(User),
+    /// An existing account, new to the instance: it gets a notification.
+    Added(User),
+}
+
+/// The portal's "Associate a user": gives `email` these sets (at least one) and positions
+/// (none: the root) in `instance`. A new account is created with `profile`; an existing one
+/// that is not in the instance yet joins it, its profile and other instances untouched (the
+/// caller sees only what it holds here). An email already in the instance is a `Conflict`:
+/// its access is changed with [`set_access`]. Everything is checked first, then the account,
+/// its access and the audit entry are written in one transaction, so a refusal leaves nothing.
+pub async fn associate(
+    c: &Change<'_>,
+    access: &Access,
+    instance: &str,
+    email: &str,
+    profile: UserProfile,
+    set_names: &[String],
+    positions: &[String],
+) -> ServiceResult<Associated> {
+    access.org_scope(instance, "users", "edit")?;
+    let email = normalise_email(email).map_err(ServiceError::Invalid)?;
+    let profile = profile.validated().map_err(ServiceError::Invalid)?;
+    if set_names.is_empty() {
+        return Err(ServiceError::Invalid(
+            "choose at least one permission set".into(),
+        ));
+    }
+    c.store.get_instance(instance).await?;
+    let existing = match c.store.get_user(&email).await {
+        Ok(u) => Some(u),
+        Err(StoreError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if existing
+        .as_ref()
+        .is_some_and(|u| u.access_in(instance).is_some())
+    {
+        return Err(StoreError::Conflict(format!(
+            "{email} already belongs to {instance}; change their access on their page"
+        ))
+        .into());
+    }
+    let resolved = resolve(c, access, instance, set_names, positions).await?;
+    let now = c.clock.now();
+    let (profile_write, action) = match existing {
+        None => (ProfileWrite::Create(profile), "user.create"),
+        Some(_) => (ProfileWrite::Keep, "user.associate"),
+    };
+    let write = UserWrite {
+        email: email.clone(),
+        profile: profile_write,
+        access: vec![AccessWrite {
+            instance: instance.into(),
+            permission_set_ids: resolved.set_ids(),
+            position_ids: resolved.node_ids.clone(),
+        }],
+    };
+    let names: Vec<&str> = resolved.sets.iter().map(|s| s.name.as_str()).collect();
+    let entry = NewAuditEntry::new(
+        now,
+        c.actor,
+        action,
+        &format!("user {email}"),
+        json!({"instance": instance, "permission_sets": names, "positions": positions}),
+    );
+    c.store.write_users(&[write], &[entry], now).await?;
+    let user = c.store.get_user(&email).await?;
+    Ok(if action == "user.create" {
+        Associated::Created(user)
+    } else {
+        Associated::Added(user)
+    })
+}
+
 /// A user that `set_access` may change: one the caller reaches in `instance`, or, for a caller
 /// holding `*:users=edit` (an operator), an account not yet in it, which joins it. Others see
-/// such an account as not found, as before: accounts are global and an instance's delegated
-/// admin must not pull in, and so read, any account it can name.
+/// such an account as not found, as before: accounts are global. Bringing an existing account
+/// into an instance with its sets and positions is [`associate`], which notifies the account.
 async fn joining_or_reachable(
     c: &Change<'_>,
     access: &Access,
@@ -279,7 +447,7 @@ mod tests {
     use p6auth_core::audit::Actor;
     use p6auth_core::clock::ManualClock;
     use p6auth_core::permission_set::NewPermissionSet;
-    use p6auth_store::{InstanceStore, PermissionSetStore, UserStore};
+    use p6auth_store::{InstanceStore, OrgStore, PermissionSetStore, UserStore};
     use p6auth_store_sqlite::SqliteStore;
 
     #[tokio::test]
@@ -360,5 +528,243 @@ mod tests {
             Some(1),
             "nothing changed"
         );
+    }
+
+    fn profile() -> UserProfile {
+        UserProfile {
+            first_name: "Ida".into(),
+            last_name: "I".into(),
+            enabled: true,
+            preferred_language: "en".into(),
+            properties: Default::default(),
+        }
+    }
+
+    /// acme with a set `Staff` (admin=view) and a node /acme/Sales; ida's account exists, in
+    /// instance beta only.
+    async fn acme(store: &SqliteStore) -> i64 {
+        store.create_instance("acme", "Acme", "", 1).await.unwrap();
+        store.create_instance("beta", "Beta", "", 1).await.unwrap();
+        let root = store.find_org_node("/acme").await.unwrap();
+        store
+            .create_org_node(
+                p6auth_core::org::NewOrgNode {
+                    parent_id: root.id,
+                    name: "Sales".into(),
+                    description: String::new(),
+                    properties: Default::default(),
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        let staff = store
+            .create_permission_set(
+                NewPermissionSet {
+                    instance: "acme".into(),
+                    name: "Staff".into(),
+                    description: String::new(),
+                    permissions: vec!["admin=view".into()],
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        store
+            .create_user("ida@example.com", profile(), 1)
+            .await
+            .unwrap();
+        let beta_root = store.find_org_node("/beta").await.unwrap();
+        store
+            .set_user_access("ida@example.com", "beta", &[], &[beta_root.id], 1)
+            .await
+            .unwrap();
+        staff.id
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn associate_adds_an_existing_account_and_refuses_a_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        acme(&store).await;
+        let clock = ManualClock::new(10);
+        // an Instance Admin of acme only
+        let admin = Access::integration("admin", vec!["acme:*=*".parse().unwrap()]);
+        let c = Change::by(&store, &clock, &admin);
+        let mut other = profile();
+        other.first_name = "Not changed".into();
+        let added = associate(
+            &c,
+            &admin,
+            "acme",
+            "IDA@example.com",
+            other.clone(),
+            &names(&["Staff"]),
+            &names(&["/acme/Sales"]),
+        )
+        .await
+        .unwrap();
+        let Associated::Added(ida) = added else {
+            panic!("{added:?}")
+        };
+        assert_eq!(ida.first_name, "Ida", "the profile stays");
+        let held = ida.access_in("acme").unwrap();
+        assert_eq!(held.positions, ["/acme/Sales"]);
+        assert_eq!(held.permission_sets[0].name, "Staff");
+        assert_eq!(ida.access_in("beta").unwrap().positions, ["/beta"]);
+
+        let err = associate(
+            &c,
+            &admin,
+            "acme",
+            "Ida@Example.com",
+            other,
+            &names(&["Staff"]),
+            &[],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ServiceError::Store(StoreError::Conflict(
+                "ida@example.com already belongs to acme; change their access on their page".into()
+            ))
+        );
+        assert_eq!(store.get_user("ida@example.com").await.unwrap(), ida);
+    }
+
+    #[tokio::test]
+    async fn a_refused_associate_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        acme(&store).await;
+        let clock = ManualClock::new(10);
+        let admin = Access::integration("admin", vec!["acme:*=*".parse().unwrap()]);
+        let c = Change::by(&store, &clock, &admin);
+        let new = |sets: &[&str], positions: &[&str]| {
+            let (sets, positions) = (names(sets), names(positions));
+            let c = &c;
+            let admin = &admin;
+            async move {
+                associate(
+                    c,
+                    admin,
+                    "acme",
+                    "new@example.com",
+                    profile(),
+                    &sets,
+                    &positions,
+                )
+                .await
+                .unwrap_err()
+            }
+        };
+        assert_eq!(
+            new(&["NoSuch"], &[]).await,
+            ServiceError::Store(StoreError::NotFound(
+                "permission set NoSuch in instance acme".into()
+            ))
+        );
+        assert_eq!(
+            new(&[], &["/acme/Sales"]).await,
+            ServiceError::Invalid("choose at least one permission set".into())
+        );
+        assert_eq!(
+            new(&["Staff"], &["/acme/Nowhere"]).await,
+            ServiceError::Store(StoreError::NotFound("org node /acme/Nowhere".into()))
+        );
+        assert_eq!(
+            store.get_user("new@example.com").await.unwrap_err(),
+            StoreError::NotFound("user new@example.com".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_delegated_admin_creates_a_user_on_its_own_node() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let staff = acme(&store).await;
+        let sales = store.find_org_node("/acme/Sales").await.unwrap();
+        store
+            .create_user("lead@example.com", profile(), 1)
+            .await
+            .unwrap();
+        let lead = store
+            .set_user_access("lead@example.com", "acme", &[staff], &[sales.id], 1)
+            .await
+            .unwrap();
+        let held = vec![
+            "acme:admin=view".parse().unwrap(),
+            "acme:users=edit('./*')".parse().unwrap(),
+        ];
+        let delegate = Access::user("lead@example.com", held, &lead);
+        let clock = ManualClock::new(10);
+        let c = Change::by(&store, &clock, &delegate);
+        let made = associate(
+            &c,
+            &delegate,
+            "acme",
+            "new@example.com",
+            profile(),
+            &names(&["Staff"]),
+            &names(&["/acme/Sales"]),
+        )
+        .await
+        .unwrap();
+        let Associated::Created(new) = made else {
+            panic!("{made:?}")
+        };
+        assert_eq!(new.access_in("acme").unwrap().positions, ["/acme/Sales"]);
+        // not at the root, which is outside its scope
+        let err = associate(
+            &c,
+            &delegate,
+            "acme",
+            "root@example.com",
+            profile(),
+            &names(&["Staff"]),
+            &[],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            err,
+            ServiceError::Forbidden("acme:users=edit('/acme')".into())
+        );
+        assert!(store.get_user("root@example.com").await.is_err());
+
+        // nor take away its own admin=view, by leaving the instance or by its sets
+        let refused = ServiceError::Refused("you cannot remove your own acme:admin=view: you would lose access to the administration of acme; ask another administrator to change your access".into());
+        let err = set_access(&c, &delegate, "acme", "lead@example.com", &[], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(err, refused);
+        let err = set_access(
+            &c,
+            &delegate,
+            "acme",
+            "lead@example.com",
+            &[],
+            &names(&["/acme/Sales"]),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, refused);
+        assert_eq!(store.get_user("lead@example.com").await.unwrap(), lead);
+        // keeping it is fine
+        set_access(
+            &c,
+            &delegate,
+            "acme",
+            "lead@example.com",
+            &names(&["Staff"]),
+            &names(&["/acme/Sales"]),
+        )
+        .await
+        .unwrap();
     }
 }

@@ -256,6 +256,20 @@ impl OrgStore for DbStore {
                 node.path
             )));
         }
+        // the users on the branch move to its parent: a user left with no position would
+        // stand at the root, above everything the branch's scope covered
+        sqlx::query(&sql("INSERT INTO user_positions (email, node_id)
+             SELECT DISTINCT p.email, CAST(? AS BIGINT) FROM user_positions p
+             JOIN org_nodes n ON n.id = p.node_id
+             WHERE n.id = ? OR substr(n.path, 1, CAST(? AS INTEGER)) = ?
+             ON CONFLICT DO NOTHING"))
+        .bind(node.parent_id)
+        .bind(id)
+        .bind(len)
+        .bind(&prefix)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         sqlx::query(&sql(
             "DELETE FROM org_nodes WHERE id = ? OR substr(path, 1, CAST(? AS INTEGER)) = ?",
         ))

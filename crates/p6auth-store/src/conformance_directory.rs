@@ -552,6 +552,36 @@ async fn users(store: &dyn Store) {
         store.get_permission_set(team.id).await.unwrap_err(),
         StoreError::NotFound(format!("permission set {}", team.id))
     );
+
+    // a cascading delete moves the users on the branch to its parent, once each: none is left
+    // with no position (the root)
+    let gone = store
+        .create_org_node(node(sales.id, "Gone"), 710)
+        .await
+        .unwrap();
+    let deeper = store
+        .create_org_node(node(gone.id, "Deeper"), 710)
+        .await
+        .unwrap();
+    store
+        .set_user_access("ann@acme.test", "acme", &[], &[deeper.id, sales.id], 710)
+        .await
+        .unwrap();
+    store
+        .set_user_access("bob@acme.test", "acme", &[admin.id], &[gone.id], 710)
+        .await
+        .unwrap();
+    store.delete_org_node(gone.id, true).await.unwrap();
+    for email in ["ann@acme.test", "bob@acme.test"] {
+        let user = store.get_user(email).await.unwrap();
+        let held = user.access_in("acme").unwrap();
+        assert_eq!(held.positions, vec!["/acme/Sales".to_string()], "{email}");
+    }
+    let bob = store.get_user("bob@acme.test").await.unwrap();
+    assert_eq!(
+        bob.access_in("acme").unwrap().permission_sets[0].id,
+        admin.id
+    );
 }
 
 /// `write_users`: many users and their audit entries in one transaction, all or nothing.

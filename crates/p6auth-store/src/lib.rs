@@ -187,7 +187,9 @@ pub trait OrgStore: Send + Sync {
         now: i64,
     ) -> StoreResult<OrgNode>;
     /// Refused with `Conflict` when the node has children or users on it, unless `cascade`,
-    /// which deletes the branch and the positions on it (the users stay).
+    /// which deletes the branch and moves the users positioned on it to the node's parent
+    /// (a position on the branch becomes one on the parent, once), never leaving a user with
+    /// no position, which would put them at the root.
     async fn delete_org_node(&self, id: i64, cascade: bool) -> StoreResult<()>;
 }
 

@@ -506,7 +506,8 @@ pub enum OrgCommand {
     Rename { path: String, new_name: String },
     /// Move a node, with its branch, below another node of the same instance
     Move { path: String, new_parent: String },
-    /// Delete a node; with children or users on it, only with --cascade (the users stay)
+    /// Delete a node; with children or users on it, only with --cascade (its users move to the
+    /// node's parent)
     Delete {
         path: String,
         #[arg(long)]

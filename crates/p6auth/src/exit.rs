@@ -49,7 +49,7 @@ impl From<ServiceError> for CliError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(m) => Self::usage(m),
-            ServiceError::Integrity(m) => Self::other(m),
+            ServiceError::Integrity(m) | ServiceError::Refused(m) => Self::other(m),
             ServiceError::Forbidden(p) => Self::other(format!("this needs the permission {p}")),
             ServiceError::Store(s) => s.into(),
         }

@@ -360,8 +360,9 @@ fn the_directory_through_the_api() {
         &format!("/apis/v2/instances/acme/orgs/{hr_id}?cascade=true"),
         None,
     );
+    // cat moves up to the deleted node's parent
     let cat = admin.ok("GET", "/apis/v2/instances/acme/users/cat@acme.test", None);
-    assert_eq!(cat["positions"], json!(["/acme"]));
+    assert_eq!(cat["positions"], json!(["/acme/Sales"]));
     let r = admin.call("GET", "/apis/v2/instances/acme/orgs/99999/users", None);
     assert_eq!(r.status, 404);
 

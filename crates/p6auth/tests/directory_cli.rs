@@ -112,6 +112,7 @@ fn users_org_nodes_and_sets_from_the_command_line() {
     cli_ok(d, &["org", "delete", "/acme/EMEA", "--cascade"]);
     let ann = json(d, &["user", "show", "ann@example.test", "--json"]);
     assert_eq!(ann["access"][0]["permission_sets"][0]["name"], "Staff");
+    assert_eq!(ann["access"][0]["positions"], serde_json::json!(["/acme"]));
 
     cli_ok(
         d,

@@ -116,6 +116,436 @@ fn other_user<'a>(
     WebSession::sign_in(&w.server, email, false)
 }
 
+/// The id of the node at `path`, from the CLI's tree.
+fn node_id(d: &std::path::Path, path: &str) -> String {
+    let instance = path.split('/').nth(1).unwrap();
+    let tree = cli_ok(d, &["org", "tree", instance, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&tree).unwrap();
+    fn find(v: &serde_json::Value, path: &str) -> Option<i64> {
+        if v["path"] == path {
+            return v["id"].as_i64();
+        }
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .chain(v["children"].as_array().into_iter().flatten())
+            .chain(v["nodes"].as_array().into_iter().flatten())
+            .find_map(|c| find(c, path))
+    }
+    find(&v, path)
+        .unwrap_or_else(|| panic!("{path} in {tree}"))
+        .to_string()
+}
+
+/// The user's positions in `instance` (`None`: not in the instance), from the CLI.
+fn positions(d: &std::path::Path, email: &str, instance: &str) -> Option<Vec<String>> {
+    let shown = cli_ok(d, &["user", "show", email, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let held = v["access"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["instance"] == instance)?;
+    Some(
+        held["positions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect(),
+    )
+}
+
+/// bob, a delegated admin of `/default/Sales2` (`./*` for users and orgs), signed in; tom sits
+/// on `/default/Sales2/Team`.
+fn sales2_admin(w: &World) -> WebSession<'_> {
+    let d = &w.server.data_dir;
+    cli_ok(d, &["org", "add", "/default", "Sales2"]);
+    cli_ok(d, &["org", "add", "/default/Sales2", "Team"]);
+    let mut create = vec![
+        "permission-set",
+        "create",
+        "--instance",
+        "default",
+        "--name",
+        "Sales2 admin",
+        "--permission",
+        "admin=view",
+    ];
+    let held = [
+        "users=read('./*')",
+        "users=edit('./*')",
+        "users=delete('./*')",
+        "orgs=read('./*')",
+        "orgs=edit('./*')",
+        "orgs=delete('./*')",
+    ];
+    for p in &held {
+        create.extend(["--permission", p]);
+    }
+    cli_ok(d, &create);
+    for (email, set, position) in [
+        ("bob@example.com", Some("Sales2 admin"), "/default/Sales2"),
+        ("tom@example.com", None, "/default/Sales2/Team"),
+    ] {
+        cli_ok(d, &["user", "create", email]);
+        let mut access = vec![
+            "user",
+            "set-access",
+            email,
+            "--instance",
+            "default",
+            "--position",
+            position,
+        ];
+        if let Some(set) = set {
+            access.extend(["--set", set]);
+        }
+        cli_ok(d, &access);
+    }
+    let mut a = admin(w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let r = a.post(
+        "/admin/i/default/users/bob%40example.com/resend",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    WebSession::sign_in(&w.server, "bob@example.com", false)
+}
+
+#[test]
+fn a_delegated_admin_cannot_delete_its_own_node_but_may_delete_below_it() {
+    let w = world();
+    let d = &w.server.data_dir;
+    let mut bob = sales2_admin(&w);
+    let sales2 = node_id(d, "/default/Sales2");
+    let team = node_id(d, "/default/Sales2/Team");
+    let csrf = bob.csrf_token("/admin/i/default/orgs");
+    let r = bob.post(
+        &format!("/admin/i/default/orgs/{sales2}/delete"),
+        &[("csrf_token", &csrf), ("cascade", "true")],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("you cannot delete org node /default/Sales2: you are positioned on /default/Sales2, and your own scope would change with it; ask an administrator above you"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        positions(d, "bob@example.com", "default"),
+        Some(vec!["/default/Sales2".to_string()])
+    );
+    let r = bob.post(
+        &format!("/admin/i/default/orgs/{sales2}/move"),
+        &[("csrf_token", &csrf), ("parent_id", &team)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("you cannot move org node /default/Sales2: you are positioned on"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        bob.get("/admin/i/default/users/admin%40example.com").status,
+        403
+    );
+
+    let r = bob.post(
+        &format!("/admin/i/default/orgs/{team}/delete"),
+        &[("csrf_token", &csrf), ("cascade", "true")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        positions(d, "tom@example.com", "default"),
+        Some(vec!["/default/Sales2".to_string()])
+    );
+}
+
+#[test]
+fn deleting_an_org_node_moves_its_users_to_the_parent() {
+    let w = world();
+    let d = &w.server.data_dir;
+    let _bob = sales2_admin(&w);
+    let mut a = WebSession::sign_in(&w.server, ADMIN, true);
+    let sales2 = node_id(d, "/default/Sales2");
+    let csrf = a.csrf_token("/admin/i/default/orgs");
+    let r = a.post(
+        &format!("/admin/i/default/orgs/{sales2}/delete"),
+        &[("csrf_token", &csrf), ("cascade", "true")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    for email in ["bob@example.com", "tom@example.com"] {
+        assert_eq!(
+            positions(d, email, "default"),
+            Some(vec!["/default".to_string()]),
+            "{email}"
+        );
+    }
+    // the CLI runs the same use case: ann's node goes, ann moves up to /acme
+    cli_ok(d, &["org", "delete", "/acme/Sales", "--cascade"]);
+    for email in ["ann@acme.test", "bob@acme.test"] {
+        assert_eq!(
+            positions(d, email, "acme"),
+            Some(vec!["/acme".to_string()]),
+            "{email}"
+        );
+    }
+}
+
+/// The subjects of the mails to `email` in the outbox, sorted.
+fn subjects_to(d: &std::path::Path, email: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(d.join("outbox")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = dir
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .filter(|text| text.contains(&format!("\r\nTo: {email}\r\n")))
+        .filter_map(|text| {
+            let line = text.lines().find(|l| l.starts_with("Subject: "))?;
+            Some(line["Subject: ".len()..].to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn associating_a_member_is_refused_and_nobody_removes_their_own_admin_view() {
+    let w = world();
+    let d = &w.server.data_dir;
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "default",
+            "--name",
+            "B12",
+            "--permission",
+            "reports=read",
+        ],
+    );
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let before = cli_ok(d, &["user", "show", ADMIN, "--json"]);
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "ADMIN@example.com"),
+            ("sets", "B12"),
+        ],
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    let page = r.text();
+    assert!(
+        page.contains(
+            "admin@example.com already belongs to default; change their access on their page"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<a href="/admin/i/default/users/admin%40example.com">"#),
+        "{page}"
+    );
+
+    // Save access and Remove on their own account
+    let r = a.post(
+        "/admin/i/default/users/admin%40example.com/access",
+        &[("csrf_token", &csrf), ("sets", "B12")],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("you cannot remove your own default:admin=view: you would lose access to the administration of default; ask another administrator to change your access"),
+        "{}",
+        r.text()
+    );
+    let r = a.post(
+        "/admin/i/default/users/admin%40example.com/disassociate",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(cli_ok(d, &["user", "show", ADMIN, "--json"]), before);
+    assert_eq!(a.get("/admin/i/default/users").status, 200);
+}
+
+#[test]
+fn associating_an_existing_account_adds_it_and_notifies_it() {
+    let w = world();
+    let d = &w.server.data_dir;
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "default",
+            "--name",
+            "B14",
+            "--permission",
+            "reports=read",
+        ],
+    );
+    // ida has an account, in acme only
+    cli_ok(
+        d,
+        &["user", "create", "ida@example.com", "--first-name", "Ida"],
+    );
+    cli_ok(
+        d,
+        &[
+            "user",
+            "set-access",
+            "ida@example.com",
+            "--instance",
+            "acme",
+            "--position",
+            "/acme/HR",
+        ],
+    );
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "ida@example.com"),
+            ("first_name", "Changed"),
+            ("sets", "B14"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some(
+            "/admin/i/default/users?notice=ida%40example.com%20was%20added%20to%20default%20and%20notified"
+        )
+    );
+    assert_eq!(
+        subjects_to(d, "ida@example.com"),
+        ["You were added to default"]
+    );
+    let ida: serde_json::Value =
+        serde_json::from_str(&cli_ok(d, &["user", "show", "ida@example.com", "--json"])).unwrap();
+    assert_eq!(ida["first_name"], "Ida", "the profile stays");
+    assert_eq!(
+        positions(d, "ida@example.com", "acme"),
+        Some(vec!["/acme/HR".to_string()])
+    );
+    assert_eq!(positions(d, "ida@example.com", "default"), Some(vec![]));
+    let page = a.get("/admin/i/default/users/ida%40example.com").text();
+    assert!(page.contains(r#"value="B14" checked"#), "{page}");
+
+    // a new account gets an activation message
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "new@example.com"),
+            ("sets", "B14"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        subjects_to(d, "new@example.com"),
+        ["Activate your p6auth account"]
+    );
+}
+
+#[test]
+fn a_refused_associate_leaves_no_account_and_sends_nothing() {
+    let w = world();
+    let d = &w.server.data_dir;
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/default/users");
+    let r = a.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "zed@example.com"),
+            ("sets", "NoSuch"),
+        ],
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("permission set NoSuch in instance default not found"),
+        "{}",
+        r.text()
+    );
+    let r = a.post(
+        "/admin/i/default/users",
+        &[("csrf_token", &csrf), ("email", "zed@example.com")],
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.text().contains("choose at least one permission set"),
+        "{}",
+        r.text()
+    );
+    let shown = cli(d, &["user", "show", "zed@example.com"]);
+    assert_eq!(shown.status.code(), Some(3), "no account was made");
+    assert!(subjects_to(d, "zed@example.com").is_empty());
+}
+
+#[test]
+fn a_delegated_admin_creates_a_user_on_its_own_node() {
+    let w = world();
+    let d = &w.server.data_dir;
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "default",
+            "--name",
+            "Viewer",
+            "--permission",
+            "admin=view",
+        ],
+    );
+    let mut bob = sales2_admin(&w);
+    let csrf = bob.csrf_token("/admin/i/default/users");
+    let r = bob.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "sam@example.com"),
+            ("sets", "Viewer"),
+            ("positions", "/default/Sales2"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        positions(d, "sam@example.com", "default"),
+        Some(vec!["/default/Sales2".to_string()])
+    );
+    assert_eq!(
+        subjects_to(d, "sam@example.com"),
+        ["Activate your p6auth account"]
+    );
+    // the root is outside its scope
+    let r = bob.post(
+        "/admin/i/default/users",
+        &[
+            ("csrf_token", &csrf),
+            ("email", "root@example.com"),
+            ("sets", "Viewer"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("this needs the permission default:users=edit(&#39;/default&#39;)"),
+        "{}",
+        r.text()
+    );
+    assert!(subjects_to(d, "root@example.com").is_empty());
+}
+
 #[test]
 fn a_post_without_the_csrf_token_is_refused() {
     let w = world();

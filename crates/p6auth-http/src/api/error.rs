@@ -15,6 +15,8 @@ pub enum ApiError {
     InvalidToken,
     /// The canonical permission that is missing.
     Forbidden(String),
+    /// Refused by a rule beyond a missing permission, in the service's words.
+    Refused(String),
     NotFound(String),
     Conflict(String),
     Invalid(String),
@@ -28,6 +30,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Invalid(m) => Self::Invalid(m),
             ServiceError::Forbidden(p) => Self::Forbidden(p),
+            ServiceError::Refused(m) => Self::Refused(m),
             ServiceError::Integrity(m) => Self::Internal(m),
             ServiceError::Store(s) => s.into(),
         }
@@ -62,6 +65,11 @@ impl IntoResponse for ApiError {
                 StatusCode::FORBIDDEN,
                 json!({"error": "insufficient_scope", "error_description": format!("this needs the permission {p}"), "missing_permission": p}),
                 "Bearer realm=\"p6auth\", error=\"insufficient_scope\"",
+            ),
+            Self::Refused(m) => (
+                StatusCode::FORBIDDEN,
+                json!({"error": "forbidden", "error_description": m}),
+                "",
             ),
             Self::NotFound(m) => (
                 StatusCode::NOT_FOUND,

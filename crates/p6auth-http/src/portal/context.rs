@@ -197,6 +197,11 @@ impl Portal {
 
     /// A service error, shown in the layout with its status.
     pub fn error_page(&self, tab: Option<Tab>, e: &ServiceError) -> Response {
+        self.error_page_with(tab, e, "")
+    }
+
+    /// [`error_page`](Self::error_page) with `extra` (HTML, escaped already) after the message.
+    pub fn error_page_with(&self, tab: Option<Tab>, e: &ServiceError, extra: &str) -> Response {
         let back = tab.map_or(String::new(), |t| {
             format!(
                 r#"<p><a href="{}">Back to {}</a></p>"#,
@@ -210,7 +215,7 @@ impl Portal {
             title: "That did not work".into(),
             status: status_of(e),
         }
-        .render(&format!("{}{back}", notice("error", &message_of(e))))
+        .render(&format!("{}{extra}{back}", notice("error", &message_of(e))))
     }
 }
 
@@ -220,7 +225,7 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
         ServiceError::Invalid(_) | ServiceError::Store(StoreError::Invalid(_)) => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        ServiceError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ServiceError::Forbidden(_) | ServiceError::Refused(_) => StatusCode::FORBIDDEN,
         ServiceError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
         ServiceError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
         ServiceError::Integrity(_) | ServiceError::Store(StoreError::Backend(_)) => {

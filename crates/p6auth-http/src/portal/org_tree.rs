@@ -169,7 +169,7 @@ async fn node_page(
         body.push_str(&format!(
             r#"<h2>Delete</h2>
 <form method="post" action="{href}/delete" class="stacked">{csrf}
-<div><input type="checkbox" id="node-cascade" name="cascade" value="true"> <label for="node-cascade">Also delete its children and remove its users from them</label></div>
+<div><input type="checkbox" id="node-cascade" name="cascade" value="true"> <label for="node-cascade">Also delete its children; their users and this node's move to its parent</label></div>
 <button type="submit" class="danger">Delete {name}</button></form>"#,
             href = esc(&portal.href(&format!("orgs/{id}"))),
             csrf = csrf_field(&portal),

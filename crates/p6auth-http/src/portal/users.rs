@@ -6,7 +6,8 @@ use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use p6auth_core::user::{User, UserProfile, UserQuery, normalise_email};
-use p6auth_service::{ServiceError, users};
+use p6auth_service::ServiceError;
+use p6auth_service::users::{self, Associated};
 use p6auth_store::StoreError;
 use serde::Deserialize;
 
@@ -218,8 +219,9 @@ async fn associate_form(portal: &Portal) -> String {
     )
 }
 
-/// A new account is created here and gets an activation message; an existing one is brought in
-/// (operators only, the use case decides) and gets a notification.
+/// `users::associate` creates a new account, which gets an activation message, or brings in an
+/// existing one, which gets a notification; an email already in the instance is refused (409)
+/// with a link to its page, where its access is changed.
 async fn associate(
     State(state): State<AppState>,
     me: SignedIn,
@@ -229,52 +231,46 @@ async fn associate(
     let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::Users).await);
     let f = Fields::new(form);
     try_page!(portal.check_csrf(f.get("csrf_token")));
-    let email = match normalise_email(f.get("email")) {
-        Ok(e) => e,
-        Err(m) => return portal.error_page(Some(Tab::Users), &ServiceError::Invalid(m)),
+    let profile = UserProfile {
+        first_name: f.get("first_name").trim().to_string(),
+        last_name: f.get("last_name").trim().to_string(),
+        enabled: true,
+        preferred_language: "en".into(),
+        properties: Default::default(),
     };
-    let c = portal.change();
-    let existing = state.store().get_user(&email).await;
-    let is_new = matches!(existing, Err(StoreError::NotFound(_)));
-    let already_member = existing
-        .as_ref()
-        .is_ok_and(|u| u.access_in(&instance).is_some());
-    if is_new {
-        let profile = UserProfile {
-            first_name: f.get("first_name").trim().to_string(),
-            last_name: f.get("last_name").trim().to_string(),
-            enabled: true,
-            preferred_language: "en".into(),
-            properties: Default::default(),
-        };
-        if let Err(e) = users::put(&c, &portal.access, &instance, &email, profile).await {
-            return portal.error_page(Some(Tab::Users), &e);
-        }
-    }
-    let result = users::set_access(
-        &c,
+    let done = users::associate(
+        &portal.change(),
         &portal.access,
         &instance,
-        &email,
+        f.get("email"),
+        profile,
         &f.all("sets"),
         &f.all("positions"),
     )
     .await;
-    if let Err(e) = result {
-        return portal.error_page(Some(Tab::Users), &e);
-    }
-    let said = if is_new {
-        if let Err(e) = state.send_activation(&email).await {
-            return portal.error_page(Some(Tab::Users), &e);
+    let said = match done {
+        Ok(Associated::Created(u)) => {
+            if let Err(e) = state.send_activation(&u.email).await {
+                return portal.error_page(Some(Tab::Users), &e);
+            }
+            format!("{} was created and an activation message was sent", u.email)
         }
-        format!("{email} was created and an activation message was sent")
-    } else if !already_member {
-        if let Err(e) = state.send_added_notification(&email, &instance).await {
-            return portal.error_page(Some(Tab::Users), &e);
+        Ok(Associated::Added(u)) => {
+            if let Err(e) = state.send_added_notification(&u.email, &instance).await {
+                return portal.error_page(Some(Tab::Users), &e);
+            }
+            format!("{} was added to {instance} and notified", u.email)
         }
-        format!("{email} was added to {instance} and notified")
-    } else {
-        format!("{email} was updated")
+        Err(e @ ServiceError::Store(StoreError::Conflict(_))) => {
+            let email = normalise_email(f.get("email")).unwrap_or_default();
+            let link = format!(
+                r#"<p><a href="{}">Open {}</a></p>"#,
+                esc(&user_href(&portal, &email, "")),
+                esc(&email)
+            );
+            return portal.error_page_with(Some(Tab::Users), &e, &link);
+        }
+        Err(e) => return portal.error_page(Some(Tab::Users), &e),
     };
     back_to_list(&portal, &said)
 }
