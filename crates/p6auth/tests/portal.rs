@@ -698,3 +698,37 @@ fn without_a_session_pages_send_to_the_login_and_assets_are_served_from_the_bina
     }
     assert_eq!(server.get("/admin/assets/other.js").status, 404);
 }
+
+#[test]
+fn a_local_set_cannot_take_the_name_of_a_global_one() {
+    let w = world();
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/acme/permsets");
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Instance Admin"),
+        ("permissions", "users=read"),
+    ];
+    let r = a.post("/admin/i/acme/permsets", &fields);
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(
+        r.text().contains(
+            "a global permission set named Instance Admin exists; a set of instance acme cannot have the same name"
+        ),
+        "{}",
+        r.text()
+    );
+    let sets: serde_json::Value = serde_json::from_str(&cli_ok(
+        &w.server.data_dir,
+        &["permission-set", "list", "--json"],
+    ))
+    .unwrap();
+    let named: Vec<&str> = sets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "Instance Admin")
+        .map(|s| s["instance"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["*"]);
+}
