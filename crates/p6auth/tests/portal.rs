@@ -732,3 +732,51 @@ fn a_local_set_cannot_take_the_name_of_a_global_one() {
         .collect();
     assert_eq!(named, ["*"]);
 }
+
+const PORTAL_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Portal pages and the sign-in side read at most 64 KiB of a form, like every other route.
+#[test]
+fn a_form_over_64_kib_is_refused_with_a_page() {
+    let w = world();
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/acme/permsets");
+    let big = "x".repeat(65 * 1024);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Big"),
+        ("description", big.as_str()),
+        ("permissions", "users=read"),
+    ];
+    let r = a.post("/admin/i/acme/permsets", &fields);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("content-security-policy"), Some(PORTAL_POLICY));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(
+        r.text()
+            .contains("<h1>Request too large</h1>\n<p class=\"notice error\" role=\"alert\">The form is larger than 64 KiB and was not read.</p>"),
+        "{}",
+        r.text()
+    );
+    assert!(!a.get("/admin/i/acme/permsets").text().contains("Big"));
+
+    let r = WebSession::anonymous(&w.server).post(
+        "/activate",
+        &[
+            ("token", "t"),
+            ("csrf_token", "c"),
+            ("password", big.as_str()),
+        ],
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(
+        r.text().contains(
+            "<p class=\"error\" role=\"alert\">The form is larger than 64 KiB and was not read.</p>"
+        ),
+        "{}",
+        r.text()
+    );
+}

@@ -67,7 +67,19 @@ pub fn routes() -> Router<AppState> {
         .merge(integrations::routes(i))
         .merge(integration_page::routes(i))
         .merge(org_tree::routes(i))
+        .layer(axum::middleware::map_response(rejections_as_page))
         .layer(axum::middleware::map_response(portal_headers))
+}
+
+/// axum's own answers to a malformed path, query or form ([`crate::rejection`]) as a portal page.
+async fn rejections_as_page(response: Response) -> Response {
+    match crate::rejection::take(response, "text/html").await {
+        Ok(r) => {
+            let (status, title, text) = crate::rejection::page_text(&r);
+            crate::rejection::with_allow(bare_page(status, title, &text), &r)
+        }
+        Err(response) => response,
+    }
 }
 
 async fn portal_headers(mut response: Response) -> Response {
