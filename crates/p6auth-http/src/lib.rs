@@ -93,7 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(operations::metrics))
         .merge(sign_in_routes())
         .merge(api::routes())
-        .merge(portal::routes())
+        .merge(portal::routes(state.clone()))
         // every extractor (forms, JSON) reads at most this; the token endpoint reads its own
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(limits)

@@ -780,3 +780,52 @@ fn a_form_over_64_kib_is_refused_with_a_page() {
         r.text()
     );
 }
+
+/// A notice is shown only on the redirect of an action of the same session: a link with words of
+/// its own (or another session's link) shows none.
+#[test]
+fn a_notice_cannot_be_forged_by_a_link() {
+    let w = world();
+    let mut a = admin(&w);
+    let forged = "Your session expired, log in at http://evil.example";
+    for tag in ["", "&notice_tag=abc"] {
+        let r = a.get(&format!(
+            "/admin/i/acme/permsets?notice={}{tag}",
+            pct(forged)
+        ));
+        assert_eq!(r.status, 200);
+        assert!(
+            r.text().contains("<h1>Permission sets</h1>"),
+            "{}",
+            r.text()
+        );
+        assert!(!r.text().contains("evil.example"), "{}", r.text());
+        assert!(!r.text().contains("role=\"status\""), "{}", r.text());
+    }
+
+    let csrf = a.csrf_token("/admin/i/acme/permsets");
+    let r = a.post(
+        "/admin/i/acme/permsets",
+        &[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Readers"),
+            ("permissions", "users=read"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let location = r.header("location").unwrap().to_string();
+    assert!(
+        location.starts_with(
+            "/admin/i/acme/permsets?notice=Permission%20set%20Readers%20created&notice_tag="
+        ),
+        "{location}"
+    );
+    let shown = "<p class=\"notice info\" role=\"status\">Permission set Readers created</p>";
+    assert!(a.get(&location).text().contains(shown));
+
+    let mut again = WebSession::sign_in(&w.server, ADMIN, true);
+    let r = again.get(&location);
+    assert_eq!(r.status, 200);
+    assert!(!r.text().contains(shown), "{}", r.text());
+    assert!(r.text().contains("Readers"), "the list itself is shown");
+}

@@ -27,6 +27,7 @@ mod integration_page;
 mod integrations;
 mod org_tree;
 mod permission_sets;
+mod signed_notice;
 mod user_page;
 mod users;
 
@@ -45,7 +46,7 @@ use html::{bare_page, url_part};
 /// The portal's pages may load their own script and stylesheet, nothing else.
 const PORTAL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     let i = "/admin/i/{instance}";
     Router::new()
         .route("/admin", get(home))
@@ -69,6 +70,10 @@ pub fn routes() -> Router<AppState> {
         .merge(org_tree::routes(i))
         .layer(axum::middleware::map_response(rejections_as_page))
         .layer(axum::middleware::map_response(portal_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            signed_notice::layer,
+        ))
 }
 
 /// axum's own answers to a malformed path, query or form ([`crate::rejection`]) as a portal page.
