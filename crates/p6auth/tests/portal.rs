@@ -829,3 +829,34 @@ fn a_notice_cannot_be_forged_by_a_link() {
     assert!(!r.text().contains(shown), "{}", r.text());
     assert!(r.text().contains("Readers"), "the list itself is shown");
 }
+
+/// A path or query the handlers cannot parse is answered with the portal's own page and headers.
+#[test]
+fn a_malformed_address_gets_a_portal_page() {
+    let w = world();
+    let mut a = admin(&w);
+    for (path, status, title, said) in [
+        (
+            "/admin/i/default/permsets/99999999999999999999",
+            404,
+            "Not found",
+            "There is no such page.",
+        ),
+        (
+            "/admin/i/default/permsets/new?from=abc",
+            400,
+            "Bad request",
+            "The address is not valid: from: invalid digit found in string.",
+        ),
+    ] {
+        let r = a.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(r.header("content-security-policy"), Some(PORTAL_POLICY));
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        let expected =
+            format!("<h1>{title}</h1>\n<p class=\"notice error\" role=\"alert\">{said}</p>");
+        assert!(r.text().contains(&expected), "{path}: {}", r.text());
+    }
+}
