@@ -508,6 +508,23 @@ fn a_set_in_use_is_not_deleted_and_its_holders_are_named() {
         })
         .expect("the Staff row")
         .to_string();
+    // the list links to a confirmation; nothing is deleted in one click
+    assert!(
+        list.contains(&format!(
+            r#"<a class="button danger" href="/admin/i/acme/permsets/{id}/delete">Delete…</a>"#
+        )),
+        "{list}"
+    );
+    let confirm = a.get(&format!("/admin/i/acme/permsets/{id}/delete"));
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm.text().contains(&format!(
+            r#"<p>Delete the permission set of instance acme <strong>Staff</strong>? This cannot be undone; it is refused while a user or an integration holds the set.</p>
+<form method="post" action="/admin/i/acme/permsets/{id}/delete">"#
+        )),
+        "{}",
+        confirm.text()
+    );
     let csrf = a.csrf_token("/admin/i/acme/permsets");
     let r = a.post(
         &format!("/admin/i/acme/permsets/{id}/delete"),
@@ -527,6 +544,29 @@ fn a_set_in_use_is_not_deleted_and_its_holders_are_named() {
         copy.contains(r#"value="Staff (copy)""#) && copy.contains(">reports=read</textarea>"),
         "{copy}"
     );
+    // once nobody holds it, the confirmed delete removes it (and needs the CSRF token)
+    cli_ok(
+        d,
+        &[
+            "user",
+            "set-access",
+            "ann@acme.test",
+            "--instance",
+            "acme",
+            "--position",
+            "/acme/Sales",
+        ],
+    );
+    let path = format!("/admin/i/acme/permsets/{id}/delete");
+    assert_eq!(a.post(&path, &[("csrf_token", "forged")]).status, 403);
+    let r = a.post(&path, &[("csrf_token", &csrf)]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = a.get(r.header("location").unwrap()).text();
+    assert!(
+        page.contains(r#"<p class="notice info" role="status">Permission set Staff deleted</p>"#),
+        "{page}"
+    );
+    assert_eq!(a.get(&path).status, 404);
 }
 
 #[test]
