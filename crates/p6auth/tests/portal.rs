@@ -307,6 +307,17 @@ fn an_integration_from_generated_credentials_gets_tokens_until_disabled() {
         ("app_secret", secret.as_str()),
         ("policies", "acme/Orgs"),
     ];
+    let no_policy: Vec<_> = fields
+        .iter()
+        .map(|&(k, v)| if k == "policies" { (k, " ") } else { (k, v) })
+        .collect();
+    let refused = a.post("/admin/i/acme/integrations", &no_policy);
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(
+        refused.text().contains("<p class=\"notice error\" role=\"alert\">an integration needs at least one policy: INSTANCE/SET, one per line</p>"),
+        "{}",
+        refused.text()
+    );
     let refused = a.post("/admin/i/acme/integrations", &fields);
     assert_eq!(refused.status, 422, "a made-up Application ID is refused");
     fields[3].1 = &id;
