@@ -111,24 +111,34 @@ async fn refuse_shadowing(
     set: &NewPermissionSet,
     except: Option<i64>,
 ) -> ServiceResult<()> {
-    let global = set.instance == ALL_INSTANCES;
     let sets = store.list_permission_sets().await?;
-    let clash = sets.iter().find(|s| {
-        Some(s.id) != except && s.name == set.name && (s.instance == ALL_INSTANCES) != global
-    });
-    match clash {
+    let others = sets
+        .iter()
+        .filter(|s| Some(s.id) != except)
+        .map(|s| (s.instance.as_str(), s.name.as_str()));
+    match shadowing(&set.instance, &set.name, others) {
+        Some(why) => Err(StoreError::Conflict(why).into()),
         None => Ok(()),
-        Some(other) if global => Err(StoreError::Conflict(format!(
-            "instance {} has a permission set named {}; a global set cannot have the same name",
-            other.instance, set.name
-        ))
-        .into()),
-        Some(_) => Err(StoreError::Conflict(format!(
-            "a global permission set named {} exists; a set of instance {} cannot have the same name",
-            set.name, set.instance
-        ))
-        .into()),
     }
+}
+
+/// Why a set `name` of `instance` would clash with one of `existing` (instance, name), if it would.
+pub(crate) fn shadowing<'a>(
+    instance: &str,
+    name: &str,
+    mut existing: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Option<String> {
+    let global = instance == ALL_INSTANCES;
+    let (other, _) = existing.find(|&(i, n)| n == name && (i == ALL_INSTANCES) != global)?;
+    Some(if global {
+        format!(
+            "instance {other} has a permission set named {name}; a global set cannot have the same name"
+        )
+    } else {
+        format!(
+            "a global permission set named {name} exists; a set of instance {instance} cannot have the same name"
+        )
+    })
 }
 
 /// Finds a set by instance and name, as operators write it.
