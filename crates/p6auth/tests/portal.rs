@@ -894,6 +894,12 @@ fn a_malformed_address_gets_a_portal_page() {
             "There is no such page.",
         ),
         (
+            "/admin/i/default/no-such-tab",
+            404,
+            "Not found",
+            "There is no such page.",
+        ),
+        (
             "/admin/i/default/permsets/new?from=abc",
             400,
             "Bad request",

@@ -68,12 +68,19 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(integrations::routes(i))
         .merge(integration_page::routes(i))
         .merge(org_tree::routes(i))
+        // the sign-in routes (`/admin/login` ...) are more specific, so they still win
+        .route("/admin/{*rest}", axum::routing::any(no_such_page))
         .layer(axum::middleware::map_response(rejections_as_page))
         .layer(axum::middleware::map_response(portal_headers))
         .layer(axum::middleware::from_fn_with_state(
             state,
             signed_notice::layer,
         ))
+}
+
+/// An address under `/admin` that names no page: answered by [`rejections_as_page`].
+async fn no_such_page() -> StatusCode {
+    StatusCode::NOT_FOUND
 }
 
 /// axum's own answers to a malformed path, query or form ([`crate::rejection`]) as a portal page.
