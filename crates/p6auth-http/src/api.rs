@@ -31,7 +31,6 @@ mod error;
 pub mod openapi;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -97,7 +96,6 @@ pub fn routes() -> Router<AppState> {
         .route("/apis/v2/audit", get(audit))
         .route("/apis/v2/openapi.json", get(openapi_document))
         .route("/apis/v2/{*rest}", any(no_such_route))
-        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(error::rejections_as_json))
 }
 

@@ -18,6 +18,7 @@ mod oauth_response;
 mod operations;
 mod portal;
 mod portal_login;
+mod rejection;
 mod request_id;
 mod revocation_feed;
 mod security_headers;
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
@@ -91,6 +93,23 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(discovery::healthz))
         .route("/readyz", get(operations::readyz))
         .route("/metrics", get(operations::metrics))
+        .merge(sign_in_routes())
+        .merge(api::routes())
+        .merge(portal::routes(state.clone()))
+        // every extractor (forms, JSON) reads at most this; the token endpoint reads its own
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(limits)
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            security_headers::add,
+        ))
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(state)
+}
+
+/// The sign-in, activation, password and logout pages: HTML, so malformed requests get a page.
+fn sign_in_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/oauth/authorize",
             get(authorize::show).post(authorize::submit),
@@ -122,13 +141,7 @@ pub fn router(state: AppState) -> Router {
             "/forgot-password",
             get(account_links::forgot_page).post(account_links::forgot_submit),
         )
-        .merge(api::routes())
-        .merge(portal::routes())
-        .layer(limits)
-        .layer(axum::middleware::map_response_with_state(
-            state.clone(),
-            security_headers::add,
+        .layer(axum::middleware::map_response(
+            login_pages::rejections_as_page,
         ))
-        .layer(axum::middleware::from_fn(request_id::assign))
-        .with_state(state)
 }

@@ -59,6 +59,17 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     r
 }
 
+/// axum's own answers to a malformed query or form ([`crate::rejection`]) as a page.
+pub async fn rejections_as_page(response: Response) -> Response {
+    match crate::rejection::take(response, "text/html").await {
+        Ok(r) => {
+            let (status, title, text) = crate::rejection::page_text(&r);
+            crate::rejection::with_allow(page(status, title, &message("error", &text)), &r)
+        }
+        Err(response) => response,
+    }
+}
+
 /// `<p class="error">…</p>` or `notice`, escaped.
 pub fn message(class: &str, text: &str) -> String {
     format!("<p class=\"{class}\" role=\"alert\">{}</p>\n", escape(text))

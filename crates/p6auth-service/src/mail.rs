@@ -85,7 +85,8 @@ pub fn rfc5322_date(t: UnixTime) -> String {
     )
 }
 
-/// Writes each message as `<dir>/<unix time>-<n>.eml`, readable by the owner only.
+/// Writes each message as `<dir>/<unix time>-<n>.eml`, readable by the owner only, in a directory
+/// made 0700.
 #[derive(Debug)]
 pub struct Outbox {
     dir: PathBuf,
@@ -116,7 +117,13 @@ impl Mailer for Outbox {
         let failed = |e: std::io::Error| {
             ServiceError::Invalid(format!("cannot write to the outbox {}: {e}", dir.display()))
         };
-        tokio::fs::create_dir_all(&self.dir).await.map_err(failed)?;
+        // the mails hold activation and reset links: the directory is the owner's alone, as the
+        // data directory is (one made by an older version keeps its mode)
+        let mut mkdir = tokio::fs::DirBuilder::new();
+        mkdir.recursive(true);
+        #[cfg(unix)]
+        mkdir.mode(0o700);
+        mkdir.create(&self.dir).await.map_err(failed)?;
         let mut n = first;
         loop {
             let path = self.dir.join(format!("{now}-{n}.eml"));
@@ -206,6 +213,14 @@ mod tests {
             assert_eq!(
                 std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
                 0o600
+            );
+            assert_eq!(
+                std::fs::metadata(outbox.dir())
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o700
             );
         }
     }

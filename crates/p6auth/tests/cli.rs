@@ -264,3 +264,91 @@ fn bad_arguments_fail_with_a_message_and_exit_code() {
         serde_json::from_str(&cli_ok(dir.path(), &["integration", "list", "--json"])).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+/// Sets are named by their name alone (the instance's, else the global one), so a local set must
+/// not take a global set's name, nor a global set a local one's, by creation or by renaming.
+#[test]
+fn a_set_name_is_either_global_or_local() {
+    let dir = TestDir::new();
+    seed(dir.path());
+    let create = |instance: &'static str, name: &'static str| {
+        [
+            "permission-set",
+            "create",
+            "--instance",
+            instance,
+            "--name",
+            name,
+            "--permission",
+            "orgs=read",
+        ]
+    };
+    fails(
+        dir.path(),
+        &create("acme", "Instance Admin"),
+        4,
+        "a global permission set named Instance Admin exists; a set of instance acme cannot have the same name",
+    );
+    fails(
+        dir.path(),
+        &create("*", "Integration"),
+        4,
+        "instance acme has a permission set named Integration; a global set cannot have the same name",
+    );
+    cli_ok(dir.path(), &create("acme", "Readers"));
+    fails(
+        dir.path(),
+        &[
+            "permission-set",
+            "update",
+            "--instance",
+            "acme",
+            "--name",
+            "Readers",
+            "--new-name",
+            "Instance Admin",
+        ],
+        4,
+        "a global permission set named Instance Admin exists",
+    );
+    // a set keeps its own name, and two instances may each have a set of the same name
+    cli_ok(
+        dir.path(),
+        &[
+            "permission-set",
+            "update",
+            "--instance",
+            "acme",
+            "--name",
+            "Readers",
+            "--description",
+            "read the tree",
+        ],
+    );
+    cli_ok(dir.path(), &["instance", "create", "globex"]);
+    cli_ok(dir.path(), &create("globex", "Readers"));
+    let list: Value =
+        serde_json::from_str(&cli_ok(dir.path(), &["permission-set", "list", "--json"])).unwrap();
+    let mut names: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["instance"].as_str().unwrap(),
+                s["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "*/Instance Admin",
+            "acme/Integration",
+            "acme/Readers",
+            "globex/Readers"
+        ]
+    );
+}

@@ -142,6 +142,9 @@ fn a_bad_file_is_reported_with_json_paths_and_nothing_is_written() {
     doc["users"][1]["access"][0]["permission_sets"] = json!(["Missing"]);
     doc["permission_sets"][0]["permissions"] = json!(["users=read('./"]);
     doc["org_nodes"][2]["path"] = json!("/gamma/HR");
+    // a set name is global or local, never both
+    let sets = doc["permission_sets"].as_array_mut().unwrap();
+    sets.push(json!({"instance": "beta", "name": "Instance Admin", "permissions": ["orgs=read"]}));
     let file = write(files.path(), "bad.json", &doc);
     let out = cli(d, &["import", &file]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -152,6 +155,7 @@ fn a_bad_file_is_reported_with_json_paths_and_nothing_is_written() {
         "users[1].access[0].permission_sets[0]: no permission set Missing",
         "permission_sets[0]: invalid permission",
         "org_nodes[2].path: /gamma/HR: no such instance",
+        "permission_sets[2].name: a global permission set named Instance Admin exists; a set of instance beta cannot have the same name",
         "nothing written",
     ] {
         assert!(stderr.contains(expected), "{expected:?} not in {stderr}");

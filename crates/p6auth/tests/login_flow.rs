@@ -320,6 +320,19 @@ fn authorization_code_with_pkce_and_rotating_refresh_tokens() {
     // rotation: each refresh token works once
     let fresh = exchange(&server, &code(&server), &redirect, VERIFIER);
     assert_eq!(fresh.status, 200, "{}", fresh.text());
+    // the data APIs take integrations' tokens only: a user's (of the portal client) is refused
+    let user_token = fresh.json()["access_token"].as_str().unwrap().to_string();
+    let api = server.request(
+        "GET",
+        "/apis/v2/scopestree",
+        &[("Authorization", &format!("Bearer {user_token}"))],
+        b"",
+    );
+    assert_eq!(api.status, 401, "{}", api.text());
+    assert_eq!(
+        api.header("www-authenticate"),
+        Some("Bearer realm=\"p6auth\", error=\"invalid_token\"")
+    );
     let r1 = fresh.json()["refresh_token"].as_str().unwrap().to_string();
     let second = refresh(&server, &r1);
     assert_eq!(second.status, 200, "{}", second.text());

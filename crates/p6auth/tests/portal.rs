@@ -737,6 +737,17 @@ fn an_integration_from_generated_credentials_gets_tokens_until_disabled() {
         ("app_secret", secret.as_str()),
         ("policies", "acme/Orgs"),
     ];
+    let no_policy: Vec<_> = fields
+        .iter()
+        .map(|&(k, v)| if k == "policies" { (k, " ") } else { (k, v) })
+        .collect();
+    let refused = a.post("/admin/i/acme/integrations", &no_policy);
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert!(
+        refused.text().contains("<p class=\"notice error\" role=\"alert\">an integration needs at least one policy: INSTANCE/SET, one per line</p>"),
+        "{}",
+        refused.text()
+    );
     let refused = a.post("/admin/i/acme/integrations", &fields);
     assert_eq!(refused.status, 422, "a made-up Application ID is refused");
     fields[3].1 = &id;
@@ -938,6 +949,23 @@ fn a_set_in_use_is_not_deleted_and_its_holders_are_named() {
         })
         .expect("the Staff row")
         .to_string();
+    // the list links to a confirmation; nothing is deleted in one click
+    assert!(
+        list.contains(&format!(
+            r#"<a class="button danger" href="/admin/i/acme/permsets/{id}/delete">Delete…</a>"#
+        )),
+        "{list}"
+    );
+    let confirm = a.get(&format!("/admin/i/acme/permsets/{id}/delete"));
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm.text().contains(&format!(
+            r#"<p>Delete the permission set of instance acme <strong>Staff</strong>? This cannot be undone; it is refused while a user or an integration holds the set.</p>
+<form method="post" action="/admin/i/acme/permsets/{id}/delete">"#
+        )),
+        "{}",
+        confirm.text()
+    );
     let csrf = a.csrf_token("/admin/i/acme/permsets");
     let r = a.post(
         &format!("/admin/i/acme/permsets/{id}/delete"),
@@ -957,6 +985,29 @@ fn a_set_in_use_is_not_deleted_and_its_holders_are_named() {
         copy.contains(r#"value="Staff (copy)""#) && copy.contains(">reports=read</textarea>"),
         "{copy}"
     );
+    // once nobody holds it, the confirmed delete removes it (and needs the CSRF token)
+    cli_ok(
+        d,
+        &[
+            "user",
+            "set-access",
+            "ann@acme.test",
+            "--instance",
+            "acme",
+            "--position",
+            "/acme/Sales",
+        ],
+    );
+    let path = format!("/admin/i/acme/permsets/{id}/delete");
+    assert_eq!(a.post(&path, &[("csrf_token", "forged")]).status, 403);
+    let r = a.post(&path, &[("csrf_token", &csrf)]);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = a.get(r.header("location").unwrap()).text();
+    assert!(
+        page.contains(r#"<p class="notice info" role="status">Permission set Staff deleted</p>"#),
+        "{page}"
+    );
+    assert_eq!(a.get(&path).status, 404);
 }
 
 #[test]
@@ -1127,4 +1178,172 @@ fn without_a_session_pages_send_to_the_login_and_assets_are_served_from_the_bina
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     }
     assert_eq!(server.get("/admin/assets/other.js").status, 404);
+}
+
+#[test]
+fn a_local_set_cannot_take_the_name_of_a_global_one() {
+    let w = world();
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/acme/permsets");
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Instance Admin"),
+        ("permissions", "users=read"),
+    ];
+    let r = a.post("/admin/i/acme/permsets", &fields);
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(
+        r.text().contains(
+            "a global permission set named Instance Admin exists; a set of instance acme cannot have the same name"
+        ),
+        "{}",
+        r.text()
+    );
+    let sets: serde_json::Value = serde_json::from_str(&cli_ok(
+        &w.server.data_dir,
+        &["permission-set", "list", "--json"],
+    ))
+    .unwrap();
+    let named: Vec<&str> = sets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "Instance Admin")
+        .map(|s| s["instance"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["*"]);
+}
+
+const PORTAL_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Portal pages and the sign-in side read at most 64 KiB of a form, like every other route.
+#[test]
+fn a_form_over_64_kib_is_refused_with_a_page() {
+    let w = world();
+    let mut a = admin(&w);
+    let csrf = a.csrf_token("/admin/i/acme/permsets");
+    let big = "x".repeat(65 * 1024);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Big"),
+        ("description", big.as_str()),
+        ("permissions", "users=read"),
+    ];
+    let r = a.post("/admin/i/acme/permsets", &fields);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("content-security-policy"), Some(PORTAL_POLICY));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(
+        r.text()
+            .contains("<h1>Request too large</h1>\n<p class=\"notice error\" role=\"alert\">The form is larger than 64 KiB and was not read.</p>"),
+        "{}",
+        r.text()
+    );
+    assert!(!a.get("/admin/i/acme/permsets").text().contains("Big"));
+
+    let r = WebSession::anonymous(&w.server).post(
+        "/activate",
+        &[
+            ("token", "t"),
+            ("csrf_token", "c"),
+            ("password", big.as_str()),
+        ],
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(
+        r.text().contains(
+            "<p class=\"error\" role=\"alert\">The form is larger than 64 KiB and was not read.</p>"
+        ),
+        "{}",
+        r.text()
+    );
+}
+
+/// A notice is shown only on the redirect of an action of the same session: a link with words of
+/// its own (or another session's link) shows none.
+#[test]
+fn a_notice_cannot_be_forged_by_a_link() {
+    let w = world();
+    let mut a = admin(&w);
+    let forged = "Your session expired, log in at http://evil.example";
+    for tag in ["", "&notice_tag=abc"] {
+        let r = a.get(&format!(
+            "/admin/i/acme/permsets?notice={}{tag}",
+            pct(forged)
+        ));
+        assert_eq!(r.status, 200);
+        assert!(
+            r.text().contains("<h1>Permission sets</h1>"),
+            "{}",
+            r.text()
+        );
+        assert!(!r.text().contains("evil.example"), "{}", r.text());
+        assert!(!r.text().contains("role=\"status\""), "{}", r.text());
+    }
+
+    let csrf = a.csrf_token("/admin/i/acme/permsets");
+    let r = a.post(
+        "/admin/i/acme/permsets",
+        &[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Readers"),
+            ("permissions", "users=read"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let location = r.header("location").unwrap().to_string();
+    assert!(
+        location.starts_with(
+            "/admin/i/acme/permsets?notice=Permission%20set%20Readers%20created&notice_tag="
+        ),
+        "{location}"
+    );
+    let shown = "<p class=\"notice info\" role=\"status\">Permission set Readers created</p>";
+    assert!(a.get(&location).text().contains(shown));
+
+    let mut again = WebSession::sign_in(&w.server, ADMIN, true);
+    let r = again.get(&location);
+    assert_eq!(r.status, 200);
+    assert!(!r.text().contains(shown), "{}", r.text());
+    assert!(r.text().contains("Readers"), "the list itself is shown");
+}
+
+/// A path or query the handlers cannot parse is answered with the portal's own page and headers.
+#[test]
+fn a_malformed_address_gets_a_portal_page() {
+    let w = world();
+    let mut a = admin(&w);
+    for (path, status, title, said) in [
+        (
+            "/admin/i/default/permsets/99999999999999999999",
+            404,
+            "Not found",
+            "There is no such page.",
+        ),
+        (
+            "/admin/i/default/no-such-tab",
+            404,
+            "Not found",
+            "There is no such page.",
+        ),
+        (
+            "/admin/i/default/permsets/new?from=abc",
+            400,
+            "Bad request",
+            "The address is not valid: from: invalid digit found in string.",
+        ),
+    ] {
+        let r = a.get(path);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(r.header("content-security-policy"), Some(PORTAL_POLICY));
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        let expected =
+            format!("<h1>{title}</h1>\n<p class=\"notice error\" role=\"alert\">{said}</p>");
+        assert!(r.text().contains(&expected), "{path}: {}", r.text());
+    }
 }

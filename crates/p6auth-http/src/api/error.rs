@@ -88,7 +88,7 @@ impl IntoResponse for ApiError {
             ),
             Self::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                json!({"error": "invalid_request", "error_description": too_large()}),
+                json!({"error": "invalid_request", "error_description": crate::rejection::too_large()}),
                 "",
             ),
             Self::Internal(m) => {
@@ -113,53 +113,22 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// axum answers a malformed path, query or body, or a wrong method, in plain text or with an
-/// empty body; here such answers become the same JSON as every other error of the API.
+/// axum's own answers to a malformed request ([`crate::rejection`]) as the same JSON as every
+/// other error of the API.
 pub async fn rejections_as_json(response: Response) -> Response {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if !status.is_client_error() || is_json {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, 4096)
-        .await
-        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
-        .unwrap_or_default();
-    let status = if text.contains("length limit exceeded") {
-        StatusCode::PAYLOAD_TOO_LARGE
-    } else {
-        status
+    let r = match crate::rejection::take(response, "application/json").await {
+        Ok(r) => r,
+        Err(response) => return response,
     };
-    let error = match status {
+    let error = match r.status {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         _ => "invalid_request",
     };
-    let description = match (status, text.is_empty()) {
-        (StatusCode::PAYLOAD_TOO_LARGE, _) => too_large(),
-        (_, false) => text,
-        (_, true) => status.canonical_reason().unwrap_or("error").to_lowercase(),
-    };
-    let mut r = (
-        status,
-        axum::Json(json!({"error": error, "error_description": description})),
-    )
-        .into_response();
-    if let Some(allow) = parts.headers.get(header::ALLOW) {
-        r.headers_mut().insert(header::ALLOW, allow.clone());
-    }
-    r.headers_mut()
+    let json = axum::Json(json!({"error": error, "error_description": r.detail}));
+    let mut response = crate::rejection::with_allow((r.status, json).into_response(), &r);
+    response
+        .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn too_large() -> String {
-    format!(
-        "the request body is larger than {} bytes",
-        crate::MAX_BODY_BYTES
-    )
+    response
 }

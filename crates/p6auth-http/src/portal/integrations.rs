@@ -138,7 +138,15 @@ async fn new_form(
     portal.page(Some(Tab::Integrations), "New integration", &form)
 }
 
+/// The form's policies, one `INSTANCE/SET` per line. At least one: an integration made here
+/// belongs to the instances of its policies (one without any is an operator's, made with the CLI
+/// and needing `*:integrations=edit`), and `set-policies` refuses an empty list too.
 pub(super) fn parse_policies(lines: &[String]) -> Result<Vec<PolicyRef>, ServiceError> {
+    if lines.is_empty() {
+        return Err(ServiceError::Invalid(
+            "an integration needs at least one policy: INSTANCE/SET, one per line".into(),
+        ));
+    }
     lines
         .iter()
         .map(|l| l.parse::<PolicyRef>().map_err(ServiceError::Invalid))

@@ -27,6 +27,7 @@ mod integration_page;
 mod integrations;
 mod org_tree;
 mod permission_sets;
+mod signed_notice;
 mod user_page;
 mod users;
 
@@ -45,7 +46,7 @@ use html::{bare_page, url_part};
 /// The portal's pages may load their own script and stylesheet, nothing else.
 const PORTAL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     let i = "/admin/i/{instance}";
     Router::new()
         .route("/admin", get(home))
@@ -67,7 +68,30 @@ pub fn routes() -> Router<AppState> {
         .merge(integrations::routes(i))
         .merge(integration_page::routes(i))
         .merge(org_tree::routes(i))
+        // the sign-in routes (`/admin/login` ...) are more specific, so they still win
+        .route("/admin/{*rest}", axum::routing::any(no_such_page))
+        .layer(axum::middleware::map_response(rejections_as_page))
         .layer(axum::middleware::map_response(portal_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            signed_notice::layer,
+        ))
+}
+
+/// An address under `/admin` that names no page: answered by [`rejections_as_page`].
+async fn no_such_page() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
+/// axum's own answers to a malformed path, query or form ([`crate::rejection`]) as a portal page.
+async fn rejections_as_page(response: Response) -> Response {
+    match crate::rejection::take(response, "text/html").await {
+        Ok(r) => {
+            let (status, title, text) = crate::rejection::page_text(&r);
+            crate::rejection::with_allow(bare_page(status, title, &text), &r)
+        }
+        Err(response) => response,
+    }
 }
 
 async fn portal_headers(mut response: Response) -> Response {

@@ -1,7 +1,7 @@
 //! The Permission sets tab: the instance's sets and the global ones (badged); create, edit,
-//! duplicate, enable/disable, delete. Permission strings are checked as they are typed
-//! (`/admin/api/check-permission`) and again on submit, where an error re-shows the form with the
-//! parser's position and reason. The checks are those of `/apis/v2/permsets`: `permsets=...('NAME')`
+//! duplicate, enable/disable, delete (after a confirmation page). Permission strings are checked
+//! as they are typed (`/admin/api/check-permission`) and again on submit, where an error re-shows
+//! the form with the parser's position and reason. The checks are those of `/apis/v2/permsets`: `permsets=...('NAME')`
 //! in the set's instance, and no handing out of permissions the user does not hold.
 
 use axum::Router;
@@ -26,6 +26,10 @@ pub fn routes(i: &str) -> Router<AppState> {
         .route(&format!("{i}/permsets"), get(list).post(create))
         .route(&format!("{i}/permsets/new"), get(new_form))
         .route(&format!("{i}/permsets/{{id}}"), get(edit_form).post(update))
+        .route(
+            &format!("{i}/permsets/{{id}}/delete"),
+            get(confirm_delete).post(delete),
+        )
         .route(&format!("{i}/permsets/{{id}}/{{op}}"), post(operation))
 }
 
@@ -104,11 +108,9 @@ fn set_row(portal: &Portal, s: &PermissionSet) -> String {
         ));
     }
     if may(portal, s, "delete") && !is_builtin(s) {
-        actions.push_str(&post_button(
-            portal,
-            &format!("{set_href}/delete"),
-            "Delete",
-            "danger",
+        actions.push_str(&format!(
+            r#"<a class="button danger" href="{}/delete">Delete…</a>"#,
+            esc(&set_href)
         ));
     }
     let name = if editable {
@@ -343,8 +345,7 @@ async fn update(
     }
 }
 
-/// `enable`, `disable` (`permsets=edit`), `delete` (`permsets=delete`; refused while held, with
-/// the users and integrations that hold it).
+/// `enable`, `disable` (`permsets=edit`).
 async fn operation(
     State(state): State<AppState>,
     me: SignedIn,
@@ -355,31 +356,76 @@ async fn operation(
     let f = Fields::new(form);
     try_page!(portal.check_csrf(f.get("csrf_token")));
     let set = try_page!(set_here(&portal, id).await);
-    let a = &portal.access;
-    let c = portal.change();
-    let result = match op.as_str() {
-        "enable" | "disable" => {
-            async {
-                a.require(&set.instance, "permsets", "edit", Some(&set.name))?;
-                admin::set_permission_set_enabled(&c, &set, op == "enable").await?;
-                Ok::<_, ServiceError>(format!("Permission set {} {op}d", set.name))
-            }
-            .await
+    let enable = match op.as_str() {
+        "enable" => true,
+        "disable" => false,
+        _ => {
+            let e = ServiceError::Store(StoreError::NotFound(format!("operation {op}")));
+            return portal.error_page(Some(Tab::PermissionSets), &e);
         }
-        "delete" => {
-            async {
-                a.require(&set.instance, "permsets", "delete", Some(&set.name))?;
-                admin::delete_permission_set(&c, &set).await?;
-                Ok::<_, ServiceError>(format!("Permission set {} deleted", set.name))
-            }
-            .await
-        }
-        _ => Err(ServiceError::Store(StoreError::NotFound(format!(
-            "operation {op}"
-        )))),
     };
+    let result = async {
+        let a = &portal.access;
+        a.require(&set.instance, "permsets", "edit", Some(&set.name))?;
+        admin::set_permission_set_enabled(&portal.change(), &set, enable).await
+    }
+    .await;
     match result {
-        Ok(said) => back_to_list(&portal, &said),
+        Ok(_) => back_to_list(&portal, &format!("Permission set {} {op}d", set.name)),
+        Err(e) => portal.error_page(Some(Tab::PermissionSets), &e),
+    }
+}
+
+/// A set of this instance (or a global one) the user may delete: `permsets=delete('NAME')` in
+/// the set's instance. The built-in set is refused by the use case.
+async fn deletable(portal: &Portal, id: i64) -> Result<PermissionSet, Response> {
+    let set = set_here(portal, id).await?;
+    portal
+        .access
+        .require(&set.instance, "permsets", "delete", Some(&set.name))
+        .map_err(|e| portal.error_page(Some(Tab::PermissionSets), &e))?;
+    Ok(set)
+}
+
+/// Deleting asks first, as for users and integrations.
+async fn confirm_delete(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((instance, id)): Path<(String, i64)>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::PermissionSets).await);
+    let set = try_page!(deletable(&portal, id).await);
+    let href = portal.href(&format!("permsets/{id}"));
+    let scope = if set.instance == "*" {
+        "the global permission set".to_string()
+    } else {
+        format!("the permission set of instance {}", esc(&set.instance))
+    };
+    let body = format!(
+        r#"<p>Delete {scope} <strong>{name}</strong>? This cannot be undone; it is refused while a user or an integration holds the set.</p>
+<form method="post" action="{href}/delete">{csrf}<button type="submit" class="danger">Delete {name}</button></form>
+<p><a href="{list}">Cancel</a></p>"#,
+        name = esc(&set.name),
+        href = esc(&href),
+        list = esc(&portal.href("permsets")),
+        csrf = csrf_field(&portal),
+    );
+    portal.page(Some(Tab::PermissionSets), "Delete permission set", &body)
+}
+
+/// Refused while held, with the users and integrations that hold it.
+async fn delete(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Path((instance, id)): Path<(String, i64)>,
+    form: Form<Vec<(String, String)>>,
+) -> Response {
+    let portal = try_page!(Portal::enter_tab(&state, me, &instance, Tab::PermissionSets).await);
+    let f = Fields::new(form);
+    try_page!(portal.check_csrf(f.get("csrf_token")));
+    let set = try_page!(deletable(&portal, id).await);
+    match admin::delete_permission_set(&portal.change(), &set).await {
+        Ok(()) => back_to_list(&portal, &format!("Permission set {} deleted", set.name)),
         Err(e) => portal.error_page(Some(Tab::PermissionSets), &e),
     }
 }

@@ -173,6 +173,12 @@ pub async fn validate(
         }
         sets.insert(key);
     }
+    for (i, set) in file.permission_sets.iter().enumerate() {
+        let all = sets.iter().map(|(i, n)| (i.as_str(), n.as_str()));
+        if let Some(why) = crate::admin::shadowing(&set.instance, &set.name, all) {
+            errors.push(&format!("permission_sets[{i}].name"), why);
+        }
+    }
 
     // users
     let mut seen = HashSet::new();
