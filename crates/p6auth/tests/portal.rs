@@ -417,12 +417,15 @@ fn associating_an_existing_account_adds_it_and_notifies_it() {
         ],
     );
     assert_eq!(r.status, 303, "{}", r.text());
+    let location = r.header("location").unwrap_or_default();
+    let (notice, tag) = location
+        .split_once("&notice_tag=")
+        .expect("a notice signed for the session");
     assert_eq!(
-        r.header("location"),
-        Some(
-            "/admin/i/default/users?notice=ida%40example.com%20was%20added%20to%20default%20and%20notified"
-        )
+        notice,
+        "/admin/i/default/users?notice=ida%40example.com%20was%20added%20to%20default%20and%20notified"
     );
+    assert_eq!(tag.len(), 43, "{location}");
     assert_eq!(
         subjects_to(d, "ida@example.com"),
         ["You were added to default"]
