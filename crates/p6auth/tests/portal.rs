@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::web_session::{WebSession, pct};
+use support::web_session::{WebSession, hidden_fields, pct};
 use support::*;
 
 const ADMIN: &str = "admin@example.com";
@@ -631,12 +631,32 @@ fn not_signed_in_goes_to_the_login_and_without_admin_view_is_forbidden() {
         let r = reader.get(path);
         assert_eq!(r.status, 403, "{path}: {}", r.text());
     }
+    let page = reader.get("/admin/i/acme/users").text();
     assert!(
-        reader
-            .get("/admin/i/acme/users")
-            .text()
-            .contains("acme:admin=view")
+        page.contains("this needs the permission acme:admin=view"),
+        "{page}"
     );
+    // they can still reach their account and leave
+    assert!(
+        page.contains(r#"<strong id="signed-in-user">reader@acme.test</strong>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"<a class="account" href="/admin/account">Account</a>"#));
+    let home = reader.get("/admin");
+    assert!(
+        home.text()
+            .contains(r#"<form method="post" action="/admin/logout""#)
+    );
+    assert_eq!(reader.get("/admin/account").status, 200);
+    let csrf = hidden_fields(&home.text())
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .map(|(_, value)| value)
+        .expect("the log-out form's CSRF token");
+    let out = reader.post("/admin/logout", &[("csrf_token", &csrf)]);
+    assert_eq!(out.status, 200);
+    assert!(out.text().contains("You are signed out."), "{}", out.text());
+    assert_eq!(reader.get("/admin/account").status, 303, "signed out");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use p6auth_service::ServiceError;
 use p6auth_service::access::{self, Access};
 use p6auth_service::admin::Change;
 
-use super::html::{Page, bare_page, notice};
+use super::html::{Page, bare_page, no_access_page, notice};
 use crate::AppState;
 use crate::session::SignedIn;
 
@@ -90,13 +90,7 @@ pub async fn viewable_instances(
 pub async fn access_of(state: &AppState, me: &SignedIn) -> Result<Access, Response> {
     access::of_user(state.store().as_ref(), &me.email)
         .await
-        .map_err(|_| {
-            bare_page(
-                StatusCode::FORBIDDEN,
-                "No access",
-                "your account holds no permissions here",
-            )
-        })
+        .map_err(|_| no_access_page(me, "your account holds no permissions here"))
 }
 
 impl Portal {
@@ -104,9 +98,8 @@ impl Portal {
     pub async fn enter(state: &AppState, me: SignedIn, instance: &str) -> Result<Self, Response> {
         let access = access_of(state, &me).await?;
         if !access.allows(instance, "admin", "view", None) {
-            return Err(bare_page(
-                StatusCode::FORBIDDEN,
-                "No access",
+            return Err(no_access_page(
+                &me,
                 &format!("this needs the permission {instance}:admin=view"),
             ));
         }

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::context::{Portal, Tab};
+use crate::session::SignedIn;
 
 /// Escapes text for element content and double-quoted attribute values.
 pub fn esc(text: &str) -> String {
@@ -140,6 +141,26 @@ impl Page<'_> {
 
 /// A page outside the layout (no instance to show), e.g. "you may not enter".
 pub fn bare_page(status: StatusCode, title: &str, text: &str) -> Response {
+    page_without_tabs(status, title, text, "")
+}
+
+/// The 403 page of a signed-in user without `admin=view`: still with their account link and
+/// log-out button, so they can change their email or leave.
+pub fn no_access_page(me: &SignedIn, text: &str) -> Response {
+    let header = format!(
+        r#"<header class="top">
+  <span class="who">Signed in as <strong id="signed-in-user">{email}</strong></span>
+  <a class="account" href="/admin/account">Account</a>
+  <form method="post" action="/admin/logout" class="inline"><input type="hidden" name="csrf_token" value="{csrf}"><button type="submit">Log out</button></form>
+</header>
+"#,
+        email = esc(&me.email),
+        csrf = esc(&me.csrf_token),
+    );
+    page_without_tabs(StatusCode::FORBIDDEN, "No access", text, &header)
+}
+
+fn page_without_tabs(status: StatusCode, title: &str, text: &str, header: &str) -> Response {
     let html = format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -150,7 +171,7 @@ pub fn bare_page(status: StatusCode, title: &str, text: &str) -> Response {
 <link rel="stylesheet" href="/admin/assets/portal.css">
 </head>
 <body>
-<main id="main">
+{header}<main id="main">
 <h1>{title}</h1>
 {notice}
 </main>

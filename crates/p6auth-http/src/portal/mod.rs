@@ -41,7 +41,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::session::SignedIn;
 use context::{Portal, access_of, viewable_instances};
-use html::{bare_page, url_part};
+use html::{bare_page, no_access_page, url_part};
 
 /// The portal's pages may load their own script and stylesheet, nothing else.
 const PORTAL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -111,11 +111,7 @@ async fn home(State(state): State<AppState>, me: SignedIn) -> Response {
     match viewable_instances(&state, &access).await {
         Ok(list) => match list.first() {
             Some(first) => Redirect::to(&format!("/admin/i/{}", url_part(first))).into_response(),
-            None => bare_page(
-                StatusCode::FORBIDDEN,
-                "No access",
-                "this needs the permission admin=view in some instance",
-            ),
+            None => no_access_page(&me, "this needs the permission admin=view in some instance"),
         },
         Err(r) => r,
     }
