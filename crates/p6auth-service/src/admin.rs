@@ -12,6 +12,7 @@ use p6auth_core::secret::{
     PlainSecret, SecretHasher, generate_app_secret, generate_application_id,
     is_generated_app_secret, is_generated_application_id,
 };
+use p6auth_permissions::Permission;
 use p6auth_store::{Store, StoreError};
 use serde_json::{Value, json};
 
@@ -173,6 +174,11 @@ pub async fn update_permission_set(
     }
     let set = set.validated().map_err(ServiceError::Invalid)?;
     refuse_shadowing(c.store, &set, Some(before.id)).await?;
+    let changed = PermissionSet {
+        permissions: set.permissions.clone(),
+        ..before.clone()
+    };
+    require_actor_keeps_admin_view(c, before.id, &changed).await?;
     let after = c
         .store
         .update_permission_set(before.id, set, c.clock.now())
@@ -194,6 +200,8 @@ pub async fn delete_permission_set(c: &Change<'_>, set: &PermissionSet) -> Servi
             "the built-in Instance Admin set cannot be deleted".into(),
         ));
     }
+    // a set held by anyone, the caller included, is not deleted (a `Conflict` naming its
+    // holders), so deleting never takes away the caller's own `admin=view`
     c.store.delete_permission_set(set.id).await?;
     let target = format!("permission set {}/{}", set.instance, set.name);
     c.audit("permission_set.delete", &target, json!({"before": set}))
@@ -205,6 +213,13 @@ pub async fn set_permission_set_enabled(
     set: &PermissionSet,
     enabled: bool,
 ) -> ServiceResult<PermissionSet> {
+    if !enabled {
+        let changed = PermissionSet {
+            enabled: false,
+            ..set.clone()
+        };
+        require_actor_keeps_admin_view(c, set.id, &changed).await?;
+    }
     let after = c
         .store
         .set_permission_set_enabled(set.id, enabled, c.clock.now())
@@ -222,6 +237,62 @@ pub async fn set_permission_set_enabled(
     )
     .await?;
     Ok(after)
+}
+
+/// A signed-in user may not change, disable or delete a permission set so that they themselves
+/// no longer hold `admin=view` in an instance where they hold it now: they (and every other
+/// holder of the set) would lose the administration of it. `changed` is the set `id` after the
+/// change. Operators and integrations are not concerned.
+async fn require_actor_keeps_admin_view(
+    c: &Change<'_>,
+    id: i64,
+    changed: &PermissionSet,
+) -> ServiceResult<()> {
+    let Actor::User(me) = c.actor else {
+        return Ok(());
+    };
+    let user = match c.store.get_user(me).await {
+        Ok(u) => u,
+        Err(StoreError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if !user.enabled {
+        return Ok(());
+    }
+    let sets = c.store.list_permission_sets().await?;
+    let held = |replace: bool| {
+        let mut out = Vec::new();
+        for a in &user.access {
+            for name in &a.permission_sets {
+                let set = if replace && name.id == id {
+                    Some(changed)
+                } else {
+                    sets.iter().find(|s| s.id == name.id)
+                };
+                if let Some(set) = set.filter(|s| s.enabled) {
+                    out.extend(set.qualified_permissions(&a.instance));
+                }
+            }
+        }
+        out
+    };
+    let (before, after) = (held(false), held(true));
+    for a in &user.access {
+        let view = Permission {
+            instance: Some(a.instance.clone()),
+            feature: "admin".into(),
+            action: "view".into(),
+            values: Vec::new(),
+        };
+        if p6auth_permissions::allows(&before, &view) && !p6auth_permissions::allows(&after, &view)
+        {
+            let instance = &a.instance;
+            return Err(ServiceError::Refused(format!(
+                "you cannot remove your own {instance}:admin=view: you would lose access to the administration of {instance}; ask another administrator to change your access"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `integrations=action` in every instance of an integration's policies (`*` when it has none).
@@ -451,4 +522,108 @@ pub async fn expire_old_secrets(c: &Change<'_>, id: &str) -> ServiceResult<Integ
     )
     .await?;
     Ok(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p6auth_core::clock::ManualClock;
+    use p6auth_core::user::UserProfile;
+    use p6auth_store::{InstanceStore, PermissionSetStore, UserStore};
+    use p6auth_store_sqlite::SqliteStore;
+
+    fn new_set(name: &str, perms: &[&str]) -> NewPermissionSet {
+        NewPermissionSet {
+            instance: "acme".into(),
+            name: name.into(),
+            description: String::new(),
+            permissions: perms.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    /// Disabling or editing a set so that the signed-in user would lose their own `admin=view`
+    /// is refused; with `admin=view` from another set, or for an operator, it is not.
+    #[tokio::test]
+    async fn nobody_takes_away_their_own_admin_view_through_a_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        store.create_instance("acme", "Acme", "", 1).await.unwrap();
+        let staff = store
+            .create_permission_set(new_set("Staff", &["admin=view", "permsets=edit"]), 1)
+            .await
+            .unwrap();
+        let viewer = store
+            .create_permission_set(new_set("Viewer", &["admin=view"]), 1)
+            .await
+            .unwrap();
+        let profile = UserProfile {
+            first_name: "Ida".into(),
+            last_name: "I".into(),
+            enabled: true,
+            preferred_language: "en".into(),
+            properties: Default::default(),
+        };
+        store
+            .create_user("ida@example.com", profile, 1)
+            .await
+            .unwrap();
+        store
+            .set_user_access("ida@example.com", "acme", &[staff.id], &[], 1)
+            .await
+            .unwrap();
+        let clock = ManualClock::new(10);
+        let ida = Actor::User("ida@example.com".into());
+        let c = Change {
+            store: &store,
+            clock: &clock,
+            actor: &ida,
+        };
+        let refused = ServiceError::Refused("you cannot remove your own acme:admin=view: you would lose access to the administration of acme; ask another administrator to change your access".into());
+
+        // (b) disabling it
+        let err = set_permission_set_enabled(&c, &staff, false)
+            .await
+            .unwrap_err();
+        assert_eq!(err, refused);
+        // (c) editing admin=view out of it
+        let err = update_permission_set(&c, &staff, new_set("Staff", &["permsets=edit"]))
+            .await
+            .unwrap_err();
+        assert_eq!(err, refused);
+        assert_eq!(store.get_permission_set(staff.id).await.unwrap(), staff);
+        // keeping admin=view is fine
+        let staff = update_permission_set(
+            &c,
+            &staff,
+            new_set("Staff", &["admin=view", "permsets=edit", "users=read"]),
+        )
+        .await
+        .unwrap();
+
+        // admin=view from another set held too: the change goes through
+        store
+            .set_user_access("ida@example.com", "acme", &[staff.id, viewer.id], &[], 1)
+            .await
+            .unwrap();
+        update_permission_set(&c, &staff, new_set("Staff", &["permsets=edit"]))
+            .await
+            .unwrap();
+        // but not disabling the last one
+        let err = set_permission_set_enabled(&c, &viewer, false)
+            .await
+            .unwrap_err();
+        assert_eq!(err, refused);
+
+        // an operator may
+        let cli = Actor::Cli("root".into());
+        let op = Change {
+            store: &store,
+            clock: &clock,
+            actor: &cli,
+        };
+        set_permission_set_enabled(&op, &viewer, false)
+            .await
+            .unwrap();
+        assert!(!store.get_permission_set(viewer.id).await.unwrap().enabled);
+    }
 }

@@ -249,8 +249,13 @@ pub async fn set_access(
     set_names: &[String],
     positions: &[String],
 ) -> ServiceResult<User> {
-    access.org_scope(instance, "users", "edit")?;
+    let scope = access.org_scope(instance, "users", "edit")?;
     let before = joining_or_reachable(c, access, instance, email).await?;
+    // the old positions: every one of them, not only those kept (a branch admin must not take
+    // a user out of a branch it does not administer)
+    if before.access_in(instance).is_some() {
+        require_covers_all(&before, instance, &scope, "edit")?;
+    }
     let resolved = resolve(c, access, instance, set_names, positions).await?;
     require_keeps_admin_view(c, access, instance, &before, &resolved.sets).await?;
     let after = c
@@ -413,6 +418,23 @@ pub async fn update_profile(
     Ok(after)
 }
 
+/// `Forbidden`, naming the first of `user`'s positions in `instance` outside `scope`.
+fn require_covers_all(
+    user: &User,
+    instance: &str,
+    scope: &p6auth_permissions::OrgScope,
+    action: &str,
+) -> ServiceResult<()> {
+    match user
+        .positions_in(instance)
+        .into_iter()
+        .find(|p| !scope.contains(p))
+    {
+        Some(p) => Err(forbidden(instance, "users", action, Some(&p))),
+        None => Ok(()),
+    }
+}
+
 /// `users=action` covering `user` in each of its instances; globally for a user in none.
 fn require_everywhere(access: &Access, user: &User, action: &str) -> ServiceResult<()> {
     if user.access.is_empty() {
@@ -427,11 +449,24 @@ fn require_everywhere(access: &Access, user: &User, action: &str) -> ServiceResu
     Ok(())
 }
 
-/// Deletes the account: `users=delete` covering the user in every instance it belongs to.
+/// Deletes the account: `users=delete` covering every position of the user in every instance
+/// it belongs to, as the account goes from all of them. A signed-in user cannot delete their
+/// own account (they would lose their `admin=view` with it); operators can.
 pub async fn delete(c: &Change<'_>, access: &Access, email: &str) -> ServiceResult<()> {
     let email = normalise_email(email).map_err(ServiceError::Invalid)?;
+    if matches!(access.actor(), Actor::User(me) if *me == email) {
+        return Err(ServiceError::Refused(
+            "you cannot delete your own account here".into(),
+        ));
+    }
     let user = c.store.get_user(&email).await?;
-    require_everywhere(access, &user, "delete")?;
+    if user.access.is_empty() {
+        access.require("*", "users", "delete", None)?;
+    }
+    for a in &user.access {
+        let scope = access.org_scope(&a.instance, "users", "delete")?;
+        require_covers_all(&user, &a.instance, &scope, "delete")?;
+    }
     c.store.delete_user(&email).await?;
     c.audit(
         "user.delete",
@@ -766,5 +801,111 @@ mod tests {
         )
         .await
         .unwrap();
+    }
+
+    /// A branch admin of /acme/Sales reaches a user on Sales and elsewhere (here the root) for
+    /// reading, but may change, remove or delete only a user wholly inside its branch, in every
+    /// instance of the account for deleting; and never deletes its own account.
+    #[tokio::test]
+    async fn a_branch_admin_changes_only_users_wholly_inside_its_branch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let staff = acme(&store).await;
+        let sales = store.find_org_node("/acme/Sales").await.unwrap();
+        let root = store.find_org_node("/acme").await.unwrap();
+        let beta_root = store.find_org_node("/beta").await.unwrap();
+        let mut lead = None;
+        for (email, nodes) in [
+            ("lead@example.com", vec![sales.id]),
+            ("in@example.com", vec![sales.id]),
+            ("both@example.com", vec![sales.id, root.id]),
+            ("twice@example.com", vec![sales.id]),
+        ] {
+            store.create_user(email, profile(), 1).await.unwrap();
+            let sets = if email == "lead@example.com" {
+                vec![staff]
+            } else {
+                vec![]
+            };
+            let u = store
+                .set_user_access(email, "acme", &sets, &nodes, 1)
+                .await
+                .unwrap();
+            if email == "lead@example.com" {
+                lead = Some(u);
+            }
+        }
+        store
+            .set_user_access("twice@example.com", "beta", &[], &[beta_root.id], 1)
+            .await
+            .unwrap();
+        let held = vec![
+            "acme:admin=view".parse().unwrap(),
+            "acme:users=read('./*')".parse().unwrap(),
+            "acme:users=edit('./*')".parse().unwrap(),
+            "acme:users=delete('./*')".parse().unwrap(),
+        ];
+        let delegate = Access::user("lead@example.com", held, &lead.unwrap());
+        let clock = ManualClock::new(10);
+        let c = Change::by(&store, &clock, &delegate);
+
+        let both = store.get_user("both@example.com").await.unwrap();
+        get(&c, &delegate, "acme", "both@example.com")
+            .await
+            .unwrap();
+        let edit = ServiceError::Forbidden("acme:users=edit('/acme')".into());
+        // dropping the root, keeping Sales
+        let err = set_access(
+            &c,
+            &delegate,
+            "acme",
+            "both@example.com",
+            &names(&["Staff"]),
+            &names(&["/acme/Sales"]),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err, edit);
+        // removing from the instance
+        let err = set_access(&c, &delegate, "acme", "both@example.com", &[], &[])
+            .await
+            .unwrap_err();
+        assert_eq!(err, edit);
+        let err = delete(&c, &delegate, "both@example.com").await.unwrap_err();
+        assert_eq!(
+            err,
+            ServiceError::Forbidden("acme:users=delete('/acme')".into())
+        );
+        assert_eq!(store.get_user("both@example.com").await.unwrap(), both);
+        // wholly inside here, but also in beta, which it does not administer
+        let err = delete(&c, &delegate, "twice@example.com")
+            .await
+            .unwrap_err();
+        assert_eq!(err, ServiceError::Forbidden("beta:users=delete".into()));
+        assert!(store.get_user("twice@example.com").await.is_ok());
+        // its own account
+        let err = delete(&c, &delegate, "Lead@example.com").await.unwrap_err();
+        assert_eq!(
+            err,
+            ServiceError::Refused("you cannot delete your own account here".into())
+        );
+        assert!(store.get_user("lead@example.com").await.is_ok());
+
+        // a user wholly inside the branch: edited, removed, deleted
+        set_access(
+            &c,
+            &delegate,
+            "acme",
+            "in@example.com",
+            &names(&["Staff"]),
+            &names(&["/acme/Sales"]),
+        )
+        .await
+        .unwrap();
+        set_access(&c, &delegate, "acme", "twice@example.com", &[], &[])
+            .await
+            .unwrap();
+        delete(&c, &delegate, "in@example.com").await.unwrap();
+        assert!(store.get_user("in@example.com").await.is_err());
     }
 }

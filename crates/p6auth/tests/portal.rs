@@ -1370,3 +1370,230 @@ fn a_malformed_address_gets_a_portal_page() {
         assert!(r.text().contains(&expected), "{path}: {}", r.text());
     }
 }
+
+/// bob administers users under /default/Sales2 (`./*`); four, five and six sit on
+/// /default/Sales2 and /default/Other. He reads them, but may not change their access, remove
+/// them or delete them: that needs `users=edit` / `users=delete` covering all their positions
+/// (in every instance, for deleting). tom, wholly inside Sales2, he may.
+#[test]
+fn a_branch_admin_cannot_take_users_out_of_branches_it_does_not_administer() {
+    let w = world();
+    let d = &w.server.data_dir;
+    let mut bob = sales2_admin(&w);
+    cli_ok(d, &["org", "add", "/default", "Other"]);
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "default",
+            "--name",
+            "Viewer",
+            "--permission",
+            "admin=view",
+        ],
+    );
+    for email in ["four@example.com", "five@example.com", "six@example.com"] {
+        cli_ok(d, &["user", "create", email]);
+        cli_ok(
+            d,
+            &[
+                "user",
+                "set-access",
+                email,
+                "--instance",
+                "default",
+                "--position",
+                "/default/Sales2",
+                "--position",
+                "/default/Other",
+            ],
+        );
+    }
+    let both = Some(vec![
+        "/default/Other".to_string(),
+        "/default/Sales2".to_string(),
+    ]);
+    let sorted = |email: &str| {
+        positions(d, email, "default").map(|mut p| {
+            p.sort();
+            p
+        })
+    };
+    let csrf = bob.csrf_token("/admin/i/default/users");
+    assert_eq!(
+        bob.get("/admin/i/default/users/four%40example.com").status,
+        200
+    );
+
+    let r = bob.post(
+        "/admin/i/default/users/four%40example.com/access",
+        &[
+            ("csrf_token", &csrf),
+            ("sets", "Viewer"),
+            ("positions", "/default/Sales2"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("this needs the permission default:users=edit(&#39;/default/Other&#39;)"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(sorted("four@example.com"), both);
+
+    let r = bob.post(
+        "/admin/i/default/users/five%40example.com/disassociate",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("this needs the permission default:users=edit(&#39;/default/Other&#39;)"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(sorted("five@example.com"), both);
+
+    let r = bob.post(
+        "/admin/i/default/users/six%40example.com/delete",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("this needs the permission default:users=delete(&#39;/default/Other&#39;)"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(sorted("six@example.com"), both);
+
+    // tom, wholly inside Sales2: edited, removed, deleted
+    let r = bob.post(
+        "/admin/i/default/users/tom%40example.com/access",
+        &[
+            ("csrf_token", &csrf),
+            ("sets", "Viewer"),
+            ("positions", "/default/Sales2"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        positions(d, "tom@example.com", "default"),
+        Some(vec!["/default/Sales2".to_string()])
+    );
+    let r = bob.post(
+        "/admin/i/default/users/tom%40example.com/disassociate",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(positions(d, "tom@example.com", "default"), None);
+    cli_ok(
+        d,
+        &[
+            "user",
+            "set-access",
+            "tom@example.com",
+            "--instance",
+            "default",
+            "--position",
+            "/default/Sales2/Team",
+        ],
+    );
+    let r = bob.post(
+        "/admin/i/default/users/tom%40example.com/delete",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(
+        !cli(d, &["user", "show", "tom@example.com"])
+            .status
+            .success()
+    );
+}
+
+/// Nobody takes away their own admin=view: not by deleting their own account (no link to it
+/// either), nor by disabling a set they hold or editing admin=view out of it.
+#[test]
+fn nobody_deletes_their_own_account_or_disables_their_own_admin_view() {
+    let w = world();
+    let d = &w.server.data_dir;
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "Keeper",
+            "--permission",
+            "admin=view",
+            "--permission",
+            "permsets=*",
+            "--permission",
+            "users=*",
+        ],
+    );
+    let mut a = admin(&w);
+    let mut kim = other_user(&w, &mut a, "kim@acme.test", "Keeper", "/acme");
+
+    // (a) its own account: no link, and the post is refused
+    let page = kim.get("/admin/i/acme/users/kim%40acme.test").text();
+    assert!(page.contains("Remove from acme"), "{page}");
+    assert!(!page.contains("Delete account"), "{page}");
+    assert!(
+        kim.get("/admin/i/acme/users/ann%40acme.test")
+            .text()
+            .contains("Delete account")
+    );
+    let csrf = kim.csrf_token("/admin/i/acme/users");
+    let r = kim.post(
+        "/admin/i/acme/users/kim%40acme.test/delete",
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("you cannot delete your own account here"),
+        "{}",
+        r.text()
+    );
+    assert!(cli(d, &["user", "show", "kim@acme.test"]).status.success());
+
+    let refused = "you cannot remove your own acme:admin=view: you would lose access to the administration of acme; ask another administrator to change your access";
+    let keeper = || {
+        let sets: serde_json::Value =
+            serde_json::from_str(&cli_ok(d, &["permission-set", "list", "--json"])).unwrap();
+        sets.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "Keeper")
+            .cloned()
+            .unwrap()
+    };
+    let shown = keeper();
+    let id = shown["id"].as_i64().unwrap();
+    // (b) disabling the set it holds
+    let r = kim.post(
+        &format!("/admin/i/acme/permsets/{id}/disable"),
+        &[("csrf_token", &csrf)],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains(refused), "{}", r.text());
+    // (c) editing admin=view out of it
+    let r = kim.post(
+        &format!("/admin/i/acme/permsets/{id}"),
+        &[
+            ("csrf_token", &csrf),
+            ("name", "Keeper"),
+            ("description", ""),
+            ("permissions", "permsets=*\nusers=*"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains(refused), "{}", r.text());
+    assert_eq!(kim.get("/admin/i/acme/users").status, 200);
+    assert_eq!(keeper(), shown);
+}

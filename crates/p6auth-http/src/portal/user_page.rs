@@ -6,6 +6,7 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use p6auth_core::audit::Actor;
 use p6auth_core::user::User;
 use p6auth_service::users;
 use serde::Deserialize;
@@ -88,7 +89,9 @@ async fn edit(
     } else {
         body.push_str(r#"<div class="actions">"#);
     }
-    if portal.holds("users", "delete") {
+    // nobody deletes their own account here (the use case refuses it)
+    let myself = matches!(portal.access.actor(), Actor::User(me) if *me == user.email);
+    if portal.holds("users", "delete") && !myself {
         body.push_str(&format!(
             r#"<a class="button danger" href="{}">Delete account…</a>"#,
             esc(&user_href(&portal, &user.email, "/delete"))
