@@ -98,6 +98,8 @@ pub async fn put(
     match c.store.get_user(&email).await {
         Ok(_) => {
             let before = reachable(c, access, instance, &email, "edit").await?;
+            // the profile is the account's, in every instance
+            require_everywhere(access, &before, "edit")?;
             let after = c.store.update_user(&email, profile, c.clock.now()).await?;
             c.audit(
                 "user.update",
@@ -435,16 +437,15 @@ fn require_covers_all(
     }
 }
 
-/// `users=action` covering `user` in each of its instances; globally for a user in none.
+/// `users=action` covering every position of `user` in each of its instances; globally for a
+/// user in none.
 fn require_everywhere(access: &Access, user: &User, action: &str) -> ServiceResult<()> {
     if user.access.is_empty() {
         access.require("*", "users", action, None)?;
     }
     for a in &user.access {
         let scope = access.org_scope(&a.instance, "users", action)?;
-        if !user_in_scope(user, &a.instance, &scope) {
-            return Err(forbidden(&a.instance, "users", action, None));
-        }
+        require_covers_all(user, &a.instance, &scope, action)?;
     }
     Ok(())
 }
@@ -460,13 +461,7 @@ pub async fn delete(c: &Change<'_>, access: &Access, email: &str) -> ServiceResu
         ));
     }
     let user = c.store.get_user(&email).await?;
-    if user.access.is_empty() {
-        access.require("*", "users", "delete", None)?;
-    }
-    for a in &user.access {
-        let scope = access.org_scope(&a.instance, "users", "delete")?;
-        require_covers_all(&user, &a.instance, &scope, "delete")?;
-    }
+    require_everywhere(access, &user, "delete")?;
     c.store.delete_user(&email).await?;
     c.audit(
         "user.delete",
@@ -876,6 +871,17 @@ mod tests {
             err,
             ServiceError::Forbidden("acme:users=delete('/acme')".into())
         );
+        // nor its profile, which is the account's everywhere (disabling it, for one)
+        let mut disabled = profile();
+        disabled.enabled = false;
+        let err = update_profile(&c, &delegate, "both@example.com", disabled.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(err, edit);
+        let err = put(&c, &delegate, "acme", "both@example.com", disabled)
+            .await
+            .unwrap_err();
+        assert_eq!(err, edit);
         assert_eq!(store.get_user("both@example.com").await.unwrap(), both);
         // wholly inside here, but also in beta, which it does not administer
         let err = delete(&c, &delegate, "twice@example.com")
