@@ -272,4 +272,55 @@ mod tests {
             .unwrap();
         assert_eq!(store.list_permission_sets().await.unwrap().len(), 1);
     }
+
+    #[tokio::test]
+    async fn links_of_a_disabled_account_are_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let profile = UserProfile {
+            first_name: String::new(),
+            last_name: String::new(),
+            enabled: false,
+            preferred_language: "en".into(),
+            properties: Default::default(),
+        };
+        let email = "off@example.com";
+        store.create_user(email, profile.clone(), 1).await.unwrap();
+        let h = SecretHasher::new(b"pepper");
+        for kind in [ArtifactKind::Activation, ArtifactKind::PasswordReset] {
+            let link = issue_link(&store, &h, kind, email, 10, 60).await.unwrap();
+            assert_eq!(
+                peek_link(&store, &h, kind, link.expose(), 11).await,
+                Ok(None)
+            );
+            assert_eq!(
+                set_password_with_link(&store, &h, kind, link.expose(), "$h", 11).await,
+                Err(ServiceError::Invalid(
+                    "This link is invalid or has expired.".into()
+                ))
+            );
+            assert_eq!(store.get_password_hash(email).await, Ok(None));
+        }
+        // enabled again, the unused link works
+        let link = issue_link(&store, &h, ArtifactKind::PasswordReset, email, 20, 60)
+            .await
+            .unwrap();
+        let on = UserProfile {
+            enabled: true,
+            ..profile
+        };
+        store.update_user(email, on, 21).await.unwrap();
+        assert_eq!(
+            set_password_with_link(
+                &store,
+                &h,
+                ArtifactKind::PasswordReset,
+                link.expose(),
+                "$h",
+                22
+            )
+            .await,
+            Ok(email.to_string())
+        );
+    }
 }
