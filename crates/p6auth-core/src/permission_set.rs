@@ -33,7 +33,7 @@ impl NewPermissionSet {
     /// A set of one instance grants only in that instance: its permissions are unqualified or
     /// qualified with the set's own instance. Only a global set (`*`) may name other instances.
     pub fn validated(mut self) -> Result<Self, String> {
-        validate_text("a permission set name", &self.name, 128)?;
+        validate_set_name(&self.name)?;
         if self.description.len() > 1000 || self.description.chars().any(char::is_control) {
             return Err(
                 "a description must be at most 1000 characters, without control characters".into(),
@@ -100,6 +100,26 @@ pub fn validate_text(what: &str, text: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A permission set name: 1 to 128 characters, no control characters, no whitespace but a
+/// plain space and none at either end, no `/` (it separates `INSTANCE/SET` in policies), and
+/// not `*` (it marks global sets).
+pub fn validate_set_name(name: &str) -> Result<(), String> {
+    validate_text("a permission set name", name, 128)?;
+    if name.chars().any(|c| c.is_whitespace() && c != ' ') {
+        return Err("a permission set name must not contain whitespace other than spaces".into());
+    }
+    if name.trim() != name {
+        return Err("a permission set name must not start or end with a space".into());
+    }
+    if name.contains('/') {
+        return Err("a permission set name must not contain /".into());
+    }
+    if name == "*" {
+        return Err("a permission set name cannot be *".into());
+    }
+    Ok(())
+}
+
 impl PermissionSet {
     /// The set's permissions, qualified with `instance` where they name none.
     pub fn qualified_permissions(&self, instance: &str) -> Vec<Permission> {
@@ -114,6 +134,48 @@ impl PermissionSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_names_are_plain() {
+        for good in ["Readers", "Instance Admin", "a*b", "Ünïcode names", "x"] {
+            assert_eq!(validate_set_name(good), Ok(()), "{good}");
+        }
+        for (bad, message) in [
+            ("", "a permission set name must be 1 to 128 characters long"),
+            (
+                "  ",
+                "a permission set name must be 1 to 128 characters long",
+            ),
+            (
+                "a\u{7}b",
+                "a permission set name must not contain control characters",
+            ),
+            (
+                "a\tb",
+                "a permission set name must not contain control characters",
+            ),
+            (
+                "a\u{a0}b",
+                "a permission set name must not contain whitespace other than spaces",
+            ),
+            (
+                "a\u{2003}b",
+                "a permission set name must not contain whitespace other than spaces",
+            ),
+            (
+                " a",
+                "a permission set name must not start or end with a space",
+            ),
+            (
+                "a ",
+                "a permission set name must not start or end with a space",
+            ),
+            ("a/b", "a permission set name must not contain /"),
+            ("*", "a permission set name cannot be *"),
+        ] {
+            assert_eq!(validate_set_name(bad), Err(message.to_string()), "{bad:?}");
+        }
+    }
 
     fn new(perms: &[&str]) -> NewPermissionSet {
         NewPermissionSet {

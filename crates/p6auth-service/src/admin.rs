@@ -130,7 +130,10 @@ pub(crate) fn shadowing<'a>(
     mut existing: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> Option<String> {
     let global = instance == ALL_INSTANCES;
-    let (other, _) = existing.find(|&(i, n)| n == name && (i == ALL_INSTANCES) != global)?;
+    // names differing only in case would read as the same set
+    let (other, _) = existing.find(|&(i, n)| {
+        n.to_lowercase() == name.to_lowercase() && (i == ALL_INSTANCES) != global
+    })?;
     Some(if global {
         format!(
             "instance {other} has a permission set named {name}; a global set cannot have the same name"
@@ -625,5 +628,27 @@ mod tests {
             .await
             .unwrap();
         assert!(!store.get_permission_set(viewer.id).await.unwrap().enabled);
+    }
+
+    #[test]
+    fn set_names_clash_whatever_their_case() {
+        let existing = [("*", "Instance Admin"), ("acme", "Readers")];
+        assert_eq!(
+            shadowing("acme", "instance ADMIN", existing.into_iter()),
+            Some(
+                "a global permission set named instance ADMIN exists; a set of instance acme cannot have the same name"
+                    .into()
+            )
+        );
+        assert_eq!(
+            shadowing("*", "READERS", existing.into_iter()),
+            Some(
+                "instance acme has a permission set named READERS; a global set cannot have the same name"
+                    .into()
+            )
+        );
+        // a set of another instance, or of the same kind, is no clash
+        assert_eq!(shadowing("globex", "readers", existing.into_iter()), None);
+        assert_eq!(shadowing("*", "instance admin", existing.into_iter()), None);
     }
 }

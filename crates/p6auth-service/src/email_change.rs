@@ -8,7 +8,7 @@ use p6auth_core::secret::{PlainSecret, SecretHasher};
 use p6auth_core::user::normalise_email;
 use p6auth_store::{Store, StoreError};
 
-use crate::login::issue_link_with;
+use crate::login::{account_enabled, issue_link_with};
 use crate::{ServiceError, ServiceResult};
 
 /// The text of an address that belongs to another account.
@@ -69,7 +69,7 @@ fn new_email_of(payload: &str) -> ServiceResult<String> {
         .map_err(|_| ServiceError::Integrity("an email-change link without its address".into()))
 }
 
-/// `(current, new)` of a live link, without using it.
+/// `(current, new)` of a live link of an enabled account, without using it.
 pub async fn peek(
     store: &dyn Store,
     hasher: &SecretHasher,
@@ -81,6 +81,9 @@ pub async fn peek(
         .await
     {
         Ok(a) if a.consumed_at.is_none() && a.expires_at > now => {
+            if !account_enabled(store, &a.subject).await? {
+                return Ok(None);
+            }
             Ok(Some((a.subject, new_email_of(&a.payload)?)))
         }
         Ok(_) | Err(StoreError::NotFound(_)) => Ok(None),
@@ -90,7 +93,8 @@ pub async fn peek(
 
 /// Uses the link once and moves the account to its new address, with an audit entry
 /// `user.change_email`; activation and reset links sent to the old address end. Returns `(old, new)`. `Invalid` ([`LINK_INVALID`]) when the link is
-/// unknown, used or expired, or its account is gone; `Store(Conflict)` ([`TAKEN`]) when the
+/// unknown, used or expired, or its account is disabled (the link is then left as it was)
+/// or gone; `Store(Conflict)` ([`TAKEN`]) when the
 /// address was taken meanwhile.
 pub async fn confirm(
     store: &dyn Store,
@@ -99,8 +103,17 @@ pub async fn confirm(
     now: i64,
 ) -> ServiceResult<(String, String)> {
     let invalid = || ServiceError::Invalid(LINK_INVALID.into());
+    let hash = hasher.hash(token);
+    match store
+        .get_login_artifact(ArtifactKind::EmailChange, &hash)
+        .await
+    {
+        Ok(a) if account_enabled(store, &a.subject).await? => {}
+        Ok(_) | Err(StoreError::NotFound(_)) => return Err(invalid()),
+        Err(e) => return Err(e.into()),
+    }
     let link = match store
-        .consume_login_artifact(ArtifactKind::EmailChange, &hasher.hash(token), now)
+        .consume_login_artifact(ArtifactKind::EmailChange, &hash, now)
         .await
     {
         Ok(Consumed::Fresh(a)) if a.expires_at > now => a,

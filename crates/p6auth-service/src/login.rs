@@ -127,7 +127,18 @@ pub(crate) async fn issue_link_with(
     Ok(token)
 }
 
-/// The user a link is for, if it is live (unused, unexpired), without using it.
+/// Whether `email` names an enabled account: a link acts only for one, so a link of a
+/// disabled or deleted account is as invalid as an unknown one.
+pub(crate) async fn account_enabled(store: &dyn Store, email: &str) -> ServiceResult<bool> {
+    match store.get_user(email).await {
+        Ok(user) => Ok(user.enabled),
+        Err(StoreError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The user a link is for, if it is live (unused, unexpired) and its account enabled,
+/// without using it.
 pub async fn peek_link(
     store: &dyn Store,
     hasher: &SecretHasher,
@@ -136,14 +147,19 @@ pub async fn peek_link(
     now: i64,
 ) -> ServiceResult<Option<String>> {
     match store.get_login_artifact(kind, &hasher.hash(token)).await {
-        Ok(a) if a.consumed_at.is_none() && a.expires_at > now => Ok(Some(a.subject)),
+        Ok(a) if a.consumed_at.is_none() && a.expires_at > now => {
+            Ok(account_enabled(store, &a.subject)
+                .await?
+                .then_some(a.subject))
+        }
         Ok(_) | Err(StoreError::NotFound(_)) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
 
 /// Uses a link once and stores the new password hash for its user. `Invalid` when the link is
-/// unknown, used or expired.
+/// unknown, used or expired, or its account is disabled or gone (the link is then left as
+/// it was).
 pub async fn set_password_with_link(
     store: &dyn Store,
     hasher: &SecretHasher,
@@ -153,10 +169,13 @@ pub async fn set_password_with_link(
     now: i64,
 ) -> ServiceResult<String> {
     let expired = || ServiceError::Invalid("This link is invalid or has expired.".into());
-    let link = match store
-        .consume_login_artifact(kind, &hasher.hash(token), now)
-        .await
-    {
+    let hash = hasher.hash(token);
+    match store.get_login_artifact(kind, &hash).await {
+        Ok(a) if account_enabled(store, &a.subject).await? => {}
+        Ok(_) | Err(StoreError::NotFound(_)) => return Err(expired()),
+        Err(e) => return Err(e.into()),
+    }
+    let link = match store.consume_login_artifact(kind, &hash, now).await {
         Ok(Consumed::Fresh(a)) if a.expires_at > now => a,
         Ok(_) | Err(StoreError::NotFound(_)) => return Err(expired()),
         Err(e) => return Err(e.into()),
@@ -252,5 +271,56 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.list_permission_sets().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn links_of_a_disabled_account_are_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let profile = UserProfile {
+            first_name: String::new(),
+            last_name: String::new(),
+            enabled: false,
+            preferred_language: "en".into(),
+            properties: Default::default(),
+        };
+        let email = "off@example.com";
+        store.create_user(email, profile.clone(), 1).await.unwrap();
+        let h = SecretHasher::new(b"pepper");
+        for kind in [ArtifactKind::Activation, ArtifactKind::PasswordReset] {
+            let link = issue_link(&store, &h, kind, email, 10, 60).await.unwrap();
+            assert_eq!(
+                peek_link(&store, &h, kind, link.expose(), 11).await,
+                Ok(None)
+            );
+            assert_eq!(
+                set_password_with_link(&store, &h, kind, link.expose(), "$h", 11).await,
+                Err(ServiceError::Invalid(
+                    "This link is invalid or has expired.".into()
+                ))
+            );
+            assert_eq!(store.get_password_hash(email).await, Ok(None));
+        }
+        // enabled again, the unused link works
+        let link = issue_link(&store, &h, ArtifactKind::PasswordReset, email, 20, 60)
+            .await
+            .unwrap();
+        let on = UserProfile {
+            enabled: true,
+            ..profile
+        };
+        store.update_user(email, on, 21).await.unwrap();
+        assert_eq!(
+            set_password_with_link(
+                &store,
+                &h,
+                ArtifactKind::PasswordReset,
+                link.expose(),
+                "$h",
+                22
+            )
+            .await,
+            Ok(email.to_string())
+        );
     }
 }

@@ -426,14 +426,27 @@ impl UserStore for DbStore {
     }
 
     async fn delete_user(&self, email: &str) -> StoreResult<()> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
         let done = sqlx::query(&sql("DELETE FROM users WHERE email = ?"))
             .bind(email)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(backend)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("user {email}")));
         }
+        // sessions, refresh tokens and pending links end with the account: a later account
+        // with the same address must not inherit them
+        sqlx::query(&sql("DELETE FROM login_artifacts WHERE subject = ?"))
+            .bind(email)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
         Ok(())
     }
 

@@ -22,6 +22,7 @@ pub(crate) async fn run(store: &dyn Store) {
     passwords(store).await;
     artifacts(store).await;
     email_change(store).await;
+    delete_ends_artifacts(store).await;
 }
 
 async fn passwords(store: &dyn Store) {
@@ -279,4 +280,65 @@ async fn email_change(store: &dyn Store) {
         Snapshot::read(store).await.unwrap().passwords,
         vec![("login@example.com".to_string(), "$argon2id$two".to_string())]
     );
+}
+
+/// Deleting a user ends every artefact of it, of every kind, and none of other users; an
+/// account created later with the same address inherits nothing.
+async fn delete_ends_artifacts(store: &dyn Store) {
+    let h = SecretHasher::new(b"conformance");
+    let profile = UserProfile {
+        first_name: "Gone".into(),
+        last_name: "Soon".into(),
+        enabled: true,
+        preferred_language: "en".into(),
+        properties: Default::default(),
+    };
+    store
+        .create_user("gone@example.com", profile.clone(), 50)
+        .await
+        .unwrap();
+    let mut mine = Vec::new();
+    for (i, kind) in ArtifactKind::ALL.into_iter().enumerate() {
+        let a = LoginArtifact {
+            subject: "gone@example.com".into(),
+            expires_at: 9_000,
+            ..artifact(&h, &format!("gone-{i}"), kind, &format!("fam-gone-{i}"))
+        };
+        store.insert_login_artifact(&a).await.unwrap();
+        mine.push(a);
+    }
+    let theirs = LoginArtifact {
+        expires_at: 9_000,
+        ..artifact(&h, "stays", ArtifactKind::Session, "fam-stays")
+    };
+    store.insert_login_artifact(&theirs).await.unwrap();
+
+    store.delete_user("gone@example.com").await.unwrap();
+    for a in &mine {
+        assert!(
+            matches!(
+                store.get_login_artifact(a.kind, &a.hash).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{:?} of a deleted user",
+            a.kind
+        );
+    }
+    assert_eq!(
+        store.get_login_artifact(theirs.kind, &theirs.hash).await,
+        Ok(theirs.clone())
+    );
+    // a new account with the same address starts without them
+    store
+        .create_user("gone@example.com", profile, 51)
+        .await
+        .unwrap();
+    for a in &mine {
+        assert!(matches!(
+            store.consume_login_artifact(a.kind, &a.hash, 52).await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+    // leave the users as they were for the snapshot checks
+    store.delete_user("gone@example.com").await.unwrap();
 }

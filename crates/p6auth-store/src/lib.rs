@@ -200,7 +200,8 @@ pub trait UserStore: Send + Sync {
     async fn create_user(&self, email: &str, profile: UserProfile, now: i64) -> StoreResult<User>;
     async fn update_user(&self, email: &str, profile: UserProfile, now: i64) -> StoreResult<User>;
     async fn get_user(&self, email: &str) -> StoreResult<User>;
-    /// Deletes the user with every policy and position.
+    /// Deletes the user with every policy and position, and, in the same transaction, every
+    /// login artefact (session, refresh token, pending link) whose subject it is.
     async fn delete_user(&self, email: &str) -> StoreResult<()>;
     /// Moves the account from `old` to `new` (both normalised) in one transaction: its
     /// profile, policies, positions and password, and the subject of its login artefacts

@@ -311,6 +311,37 @@ fn a_set_name_is_either_global_or_local() {
         4,
         "a global permission set named Instance Admin exists",
     );
+    let rename = |new_name: &'static str| {
+        [
+            "permission-set",
+            "update",
+            "--instance",
+            "acme",
+            "--name",
+            "Readers",
+            "--new-name",
+            new_name,
+        ]
+    };
+    // names differing only in case clash too
+    fails(
+        dir.path(),
+        &rename("instance ADMIN"),
+        4,
+        "a global permission set named instance ADMIN exists",
+    );
+    // a look-alike space, `*`, `/`, control characters and padding are refused
+    for (bad, why) in [
+        ("Instance\u{a0}Admin", "whitespace other than spaces"),
+        ("Instance\tAdmin", "control characters"),
+        ("*", "cannot be *"),
+        ("a/b", "must not contain /"),
+        (" Readers2", "start or end with a space"),
+        ("Readers2 ", "start or end with a space"),
+    ] {
+        fails(dir.path(), &rename(bad), 2, why);
+        fails(dir.path(), &create("acme", bad), 2, why);
+    }
     // a set keeps its own name, and two instances may each have a set of the same name
     cli_ok(
         dir.path(),

@@ -278,3 +278,60 @@ fn wrong_password_bad_or_taken_address_and_missing_csrf_send_nothing() {
     assert_eq!(try_sign_in(&server, ADMIN).status, 429);
     assert!(mails_to(&server, NEW).is_empty());
 }
+
+/// A link ends with its account: while it is disabled, and after it is deleted (even if one
+/// with the same address is created again), the link is refused like an invalid one, and
+/// nothing moves.
+#[test]
+fn a_link_of_a_disabled_or_deleted_account_is_invalid() {
+    let dir = TestDir::new();
+    let server = Server::start(dir.path(), &[]);
+    let invalid = |r: &Response| {
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(
+            r.text().contains("This link is invalid or has expired."),
+            "{}",
+            r.text()
+        );
+    };
+    let exists = |email: &str| {
+        cli(&server.data_dir, &["user", "show", email])
+            .status
+            .success()
+    };
+    let mut browser = WebSession::anonymous(&server);
+
+    // disabled
+    let mut admin = WebSession::sign_in(&server, ADMIN, false);
+    let sent = request_change(&mut admin, "off2@example.com", PASSWORD);
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    let link = confirm_link(&server, &mails_to(&server, "off2@example.com")[0]);
+    let page = browser.get(&link);
+    assert_eq!(page.status, 200, "{}", page.text());
+    cli_ok(
+        &server.data_dir,
+        &["user", "update", ADMIN, "--enabled", "false"],
+    );
+    invalid(&browser.get(&link));
+    invalid(&browser.submit(&page, &link, &[]));
+    assert!(exists(ADMIN));
+    assert!(!exists("off2@example.com"));
+    cli_ok(
+        &server.data_dir,
+        &["user", "update", ADMIN, "--enabled", "true"],
+    );
+
+    // deleted and created again: the new account inherits nothing
+    let mut admin = WebSession::sign_in(&server, ADMIN, true);
+    let sent = request_change(&mut admin, "deep2@example.com", PASSWORD);
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    let link = confirm_link(&server, &mails_to(&server, "deep2@example.com")[0]);
+    let page = browser.get(&link);
+    assert_eq!(page.status, 200, "{}", page.text());
+    cli_ok(&server.data_dir, &["user", "delete", ADMIN]);
+    cli_ok(&server.data_dir, &["user", "create", ADMIN]);
+    invalid(&browser.get(&link));
+    invalid(&browser.submit(&page, &link, &[]));
+    assert!(exists(ADMIN));
+    assert!(!exists("deep2@example.com"));
+}
