@@ -68,7 +68,8 @@ fi
 export P6AUTH_TEST_DATABASE_URL
 echo "PostgreSQL for the tests: $pg_source ($(psql "$P6AUTH_TEST_DATABASE_URL" -qAtc 'SHOW server_version'))"
 
-# scratch databases left by an interrupted earlier run
-for stale in $(psql "$P6AUTH_TEST_DATABASE_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'p6auth\_test\_%'"); do
-  psql "$P6AUTH_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$stale\" WITH (FORCE)" >/dev/null
+# scratch databases left by an interrupted earlier run: only those nobody is connected to, so a
+# run going on at the same time on this server (another checkout, another CI job) keeps its own
+for stale in $(psql "$P6AUTH_TEST_DATABASE_URL" -qAtc "SELECT datname FROM pg_database d WHERE datname LIKE 'p6auth\_test\_%' AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)"); do
+  psql "$P6AUTH_TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS \"$stale\"" >/dev/null 2>&1 || true
 done
