@@ -124,27 +124,38 @@ impl Mailer for Outbox {
         #[cfg(unix)]
         mkdir.mode(0o700);
         mkdir.create(&self.dir).await.map_err(failed)?;
+        // written under a temporary name first, then linked to its `.eml` name, so a reader of
+        // the outbox never sees half a message; linking, unlike renaming, fails when another
+        // process (a CLI next to the server) took the name
+        let temporary = self
+            .dir
+            .join(format!(".{}-{now}-{first}.tmp", std::process::id()));
+        let mut options = tokio::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let written = async {
+            use tokio::io::AsyncWriteExt;
+            let mut file = options.open(&temporary).await?;
+            file.write_all(text.as_bytes()).await?;
+            file.sync_all().await
+        }
+        .await;
         let mut n = first;
-        loop {
+        let linked = loop {
+            if let Err(e) = &written {
+                break Err(std::io::Error::new(e.kind(), e.to_string()));
+            }
             let path = self.dir.join(format!("{now}-{n}.eml"));
-            let mut options = tokio::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            options.mode(0o600);
-            match options.open(&path).await {
-                Ok(mut file) => {
-                    use tokio::io::AsyncWriteExt;
-                    file.write_all(text.as_bytes()).await.map_err(failed)?;
-                    file.flush().await.map_err(failed)?;
-                    return Ok(());
-                }
-                // another process (a CLI next to the server) took this name
+            match tokio::fs::hard_link(&temporary, &path).await {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     n = self.next.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(e) => return Err(failed(e)),
+                other => break other,
             }
-        }
+        };
+        let _ = tokio::fs::remove_file(&temporary).await;
+        linked.map_err(failed)
     }
 }
 
@@ -180,6 +191,38 @@ mod tests {
                 "{id}"
             );
         }
+    }
+
+    /// A name another process took is left alone; the message goes under the next one, whole,
+    /// and no temporary file stays behind.
+    #[tokio::test]
+    async fn outbox_never_overwrites_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path(), "noreply@auth.example");
+        std::fs::write(dir.path().join("2000-1.eml"), "someone else's").unwrap();
+        let mail = Mail {
+            to: "ann@example.com".into(),
+            subject: "s".into(),
+            body: "b".into(),
+        };
+        outbox.send(&mail, 2000).await.unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["2000-1.eml", "2000-2.eml"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("2000-1.eml")).unwrap(),
+            "someone else's"
+        );
+        let written = std::fs::read_to_string(dir.path().join("2000-2.eml")).unwrap();
+        assert!(
+            written
+                .starts_with("From: noreply@auth.example\r\nTo: ann@example.com\r\nSubject: s\r\n"),
+            "{written}"
+        );
+        assert!(written.ends_with("\r\n\r\nb\r\n"), "{written}");
     }
 
     #[tokio::test]
