@@ -6,7 +6,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use p6auth_bench::{claims, directory, entry, now, settings, signing_key};
 use p6auth_core::client_auth::{FormParams, extract_credentials};
 use p6auth_core::grant::client_credentials::{ClientCredentialsRequest, grant};
+use p6auth_core::own_token;
 use p6auth_core::signing_key::Algorithm;
+use p6auth_core::verified_tokens::VerifiedTokens;
 
 fn authenticate(c: &mut Criterion) {
     let mut g = c.benchmark_group("authenticate");
@@ -71,5 +73,30 @@ fn whole_token_path(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, authenticate, request, sign, whole_token_path);
+/// Reading back one of our own tokens, as introspection and the data APIs do: the signature
+/// checked every time, and the same token a second time from the node's memory.
+fn read_back(c: &mut Criterion) {
+    let mut g = c.benchmark_group("read back own token ES256");
+    let key = signing_key(Algorithm::ES256);
+    let token = claims().sign(&key);
+    let lookup = |kid: &str| (kid == key.kid()).then_some(&key);
+    g.bench_function("signature checked", |b| {
+        b.iter(|| own_token::verify(black_box(&token), lookup).unwrap())
+    });
+    let memory = VerifiedTokens::default();
+    let t = now();
+    g.bench_function("remembered", |b| {
+        b.iter(|| memory.verify(black_box(&token), t, lookup).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    authenticate,
+    request,
+    sign,
+    whole_token_path,
+    read_back
+);
 criterion_main!(benches);

@@ -28,5 +28,6 @@ pub mod secret;
 pub mod signing_key;
 pub mod token;
 pub mod user;
+pub mod verified_tokens;
 
 pub use p6auth_permissions as permissions;

@@ -19,6 +19,14 @@ pub fn verify<'k>(
     token: &str,
     key_for: impl Fn(&str) -> Option<&'k SigningKey>,
 ) -> Option<AccessTokenClaims> {
+    verify_with_kid(token, key_for).map(|(_, claims)| claims)
+}
+
+/// [`verify`], also giving the `kid` of the key that verified the token.
+pub(crate) fn verify_with_kid<'k>(
+    token: &str,
+    key_for: impl Fn(&str) -> Option<&'k SigningKey>,
+) -> Option<(String, AccessTokenClaims)> {
     if token.len() > crate::client_auth::MAX_PARAM_LEN {
         return None;
     }
@@ -34,7 +42,8 @@ pub fn verify<'k>(
     {
         return None;
     }
-    serde_json::from_slice(&b64url_decode(claims_b64)?).ok()
+    let claims = serde_json::from_slice(&b64url_decode(claims_b64)?).ok()?;
+    Some((header.kid, claims))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use p6auth_core::audit::{Actor, NewAuditEntry};
 use p6auth_core::introspection::{is_active, revocation};
 use p6auth_core::oauth_error::OAuthError;
-use p6auth_core::own_token;
 use serde_json::json;
 
 use crate::AppState;
@@ -47,9 +46,9 @@ async fn introspect_inner(
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let _hint = form.single("token_type_hint")?; // unknown hints are ignored (RFC 7662 §2.1)
     let now = state.clock().now();
-    let keys = state.keys();
     let directory = state.directory();
-    let active = own_token::verify(token, |kid| keys.key(kid))
+    let active = state
+        .verify_own_token(token)
         .filter(|c| is_active(c, &caller, &directory, |jti| state.is_revoked(jti), now));
     let Some(c) = active else {
         return Ok((false, json_no_store(json!({"active": false}))));
@@ -93,9 +92,9 @@ async fn revoke_inner(state: &AppState, request: Request) -> Result<Response, OA
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
     let _hint = form.single("token_type_hint")?;
     let now = state.clock().now();
-    let keys = state.keys();
-    let revoked =
-        own_token::verify(token, |kid| keys.key(kid)).and_then(|c| revocation(&c, &caller, now));
+    let revoked = state
+        .verify_own_token(token)
+        .and_then(|c| revocation(&c, &caller, now));
     // revoking twice changes nothing and records nothing
     if let Some(r) = revoked.filter(|r| !state.is_revoked(&r.jti)) {
         let jti = r.jti.clone();

@@ -24,6 +24,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             "{cache=\"revoked_tokens\"}".into(),
             state.revoked_count() as f64,
         ),
+        (
+            "p6auth_cache_entries",
+            "",
+            "{cache=\"verified_tokens\"}".into(),
+            state.verified_tokens_remembered() as f64,
+        ),
     ];
     let keys = state.keys();
     for s in keys.statuses(now, state.settings().token.access_token_lifetime) {

@@ -8,7 +8,8 @@ use p6auth_core::client_directory::ClientDirectory;
 use p6auth_core::clock::Clock;
 use p6auth_core::failure_limiter::{FailureLimiter, Limits};
 use p6auth_core::secret::SecretHasher;
-use p6auth_core::token::TokenSettings;
+use p6auth_core::token::{AccessTokenClaims, TokenSettings};
+use p6auth_core::verified_tokens::VerifiedTokens;
 use p6auth_service::keyring::KeyRing;
 use p6auth_service::mail::Mailer;
 use p6auth_store::Store;
@@ -41,6 +42,9 @@ struct Inner {
     directory: RwLock<Arc<ClientDirectory>>,
     keys: RwLock<Arc<KeyRing>>,
     revoked: RwLock<HashSet<String>>,
+    /// Tokens whose signature this node has checked: introspection and the data APIs skip it the
+    /// next time.
+    verified_tokens: Arc<VerifiedTokens>,
     limiter: FailureLimiter,
     /// Failed sign-ins, per account and per client IP.
     login_limiter: FailureLimiter,
@@ -85,6 +89,7 @@ impl AppState {
             directory: RwLock::new(Arc::new(directory)),
             keys: RwLock::new(Arc::new(keys)),
             revoked: RwLock::default(),
+            verified_tokens: Arc::default(),
             limiter,
             login_limiter,
             mailer,
@@ -132,6 +137,21 @@ impl AppState {
 
     pub fn keys(&self) -> Arc<KeyRing> {
         read(&self.0.keys)
+    }
+
+    /// The claims of an access token this server issued, signed by a key still in the ring.
+    /// Expiry, revocation and the owner's state are the caller's to check.
+    pub fn verify_own_token(&self, token: &str) -> Option<Arc<AccessTokenClaims>> {
+        let keys = self.keys();
+        let now = self.clock().now();
+        self.0
+            .verified_tokens
+            .verify(token, now, |kid| keys.key(kid))
+    }
+
+    /// How many tokens [`Self::verify_own_token`] remembers (a metric).
+    pub fn verified_tokens_remembered(&self) -> usize {
+        self.0.verified_tokens.len()
     }
 
     pub fn is_revoked(&self, jti: &str) -> bool {

@@ -752,6 +752,16 @@ fn store_writes(server: &Server) -> u64 {
         .unwrap()
 }
 
+fn verified_tokens_remembered(server: &Server) -> u64 {
+    let metrics = server.get("/metrics").text();
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("p6auth_cache_entries{cache=\"verified_tokens\"} "))
+        .unwrap_or_else(|| panic!("no verified_tokens gauge in {metrics}"))
+        .parse()
+        .unwrap()
+}
+
 #[test]
 fn issuing_and_introspecting_tokens_makes_no_store_writes() {
     let dir = TestDir::new();
@@ -792,6 +802,12 @@ fn issuing_and_introspecting_tokens_makes_no_store_writes() {
     for t in tokens.iter().take(50) {
         assert!(active(&server, &gateway, t));
     }
+    // a token introspected again is answered without checking its signature a second time
+    assert_eq!(verified_tokens_remembered(&server), 50);
+    for t in tokens.iter().take(50) {
+        assert!(active(&server, &a, t));
+    }
+    assert_eq!(verified_tokens_remembered(&server), 50);
     assert_eq!(server.get("/.well-known/jwks.json").status, 200);
     assert_eq!(
         store_writes(&server),

@@ -5,7 +5,6 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use p6auth_core::introspection::live_owner;
-use p6auth_core::own_token;
 use p6auth_permissions::Permission;
 use p6auth_service::access::Access;
 
@@ -36,8 +35,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 fn access_for(state: &AppState, token: &str) -> Option<Access> {
-    let keys = state.keys();
-    let claims = own_token::verify(token, |kid| keys.key(kid))?;
+    let claims = state.verify_own_token(token)?;
     let settings = &state.settings().token;
     if claims.iss != settings.issuer || claims.aud != settings.audience {
         return None;
