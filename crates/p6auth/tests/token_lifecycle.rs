@@ -165,11 +165,13 @@ fn an_expired_token_is_inactive_with_no_leeway() {
 #[test]
 fn disable_delete_policy_and_set_changes_take_tokens_away() {
     let dir = TestDir::new();
-    let (a, b, _) = two_integrations(dir.path());
+    let (a, b, gateway) = two_integrations(dir.path());
     let server = Server::start(dir.path(), &["--failed-auth-limit-per-id", "1000"]);
 
     // disable, then re-enable: the old token stays inactive, new tokens work
     let old = token(&server, &a);
+    // introspected once before each change, so that the node has checked its signature already
+    assert!(active(&server, &gateway, &old));
     let token_status = || {
         server
             .post_form(
@@ -185,8 +187,9 @@ fn disable_delete_policy_and_set_changes_take_tokens_away() {
         "disabled within 1 s"
     );
     assert_eq!(
-        introspect(&server, &b, &old).json(),
-        json!({"active": false})
+        introspect(&server, &gateway, &old).json(),
+        json!({"active": false}),
+        "a disabled integration's tokens are inactive"
     );
     cli_ok(dir.path(), &["integration", "enable", &a.id]);
     assert!(
@@ -280,13 +283,14 @@ fn disable_delete_policy_and_set_changes_take_tokens_away() {
     });
     assert!(tb.is_some());
     let tb = token(&server, &b);
+    assert!(active(&server, &gateway, &tb));
     cli_ok(dir.path(), &["integration", "delete", &b.id]);
     let gone = within(Duration::from_secs(1), || status_b() == 401);
     assert!(
         gone.is_some(),
         "a deleted integration can no longer get tokens"
     );
-    let r = introspect(&server, &a, &tb);
+    let r = introspect(&server, &gateway, &tb);
     assert_eq!(
         r.json(),
         json!({"active": false}),
