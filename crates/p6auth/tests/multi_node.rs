@@ -1,5 +1,6 @@
 //! Several nodes on one PostgreSQL database: they agree on one signing key when they start
-//! together, see every change within a second, and survive the loss of one of them.
+//! together, see every change made on another node or by the CLI within a second, and survive
+//! the loss of one of them.
 //! Needs `P6AUTH_TEST_DATABASE_URL` (set by scripts/test.sh); fails without it.
 
 mod support;
@@ -10,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::*;
 
 const ONE_SECOND: Duration = Duration::from_secs(1);
@@ -45,6 +46,51 @@ fn token(server: &Server, c: &Credentials) -> Value {
     r.json()
 }
 
+fn bearer(server: &Server, c: &Credentials) -> String {
+    format!(
+        "Bearer {}",
+        token(server, c)["access_token"].as_str().unwrap()
+    )
+}
+
+/// A call to the node's `/apis/v2` with a token the node issued to `caller`, answered with
+/// `status`.
+fn api(
+    server: &Server,
+    caller: &Credentials,
+    (method, path): (&str, &str),
+    body: Value,
+    status: u16,
+) -> Value {
+    let auth = bearer(server, caller);
+    let body = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    let r = server.request(
+        method,
+        path,
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        &body,
+    );
+    assert_eq!(r.status, status, "{method} {path}: {}", r.text());
+    r.json()
+}
+
+fn introspect(server: &Server, caller: &Credentials, token: &str) -> Value {
+    let r = server.post_form(
+        "/oauth/introspect",
+        &format!("token={token}"),
+        &[("Authorization", &basic(&caller.id, &caller.secret))],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
 #[test]
 fn three_nodes_share_one_database() {
     let pg = PgTarget::new();
@@ -62,7 +108,6 @@ fn three_nodes_share_one_database() {
     assert_eq!(kids(b), first_kids);
     assert_eq!(kids(c), first_kids);
 
-    // an integration created through the CLI gets a token from node C within 1 s
     cli_with_ok(&store, &["instance", "create", "acme"]);
     cli_with_ok(
         &store,
@@ -77,17 +122,61 @@ fn three_nodes_share_one_database() {
             "orgs=read",
         ],
     );
-    let erp = create_integration_with(&store, "ERP", &["acme/R"]);
-    let created = within(ONE_SECOND, || token_status(c, &erp) == 200)
-        .expect("node C must serve a new integration within 1 s");
-    println!("new integration served by node C after {created:?}");
-    assert!(
-        within(ONE_SECOND, || token_status(a, &erp) == 200).is_some(),
-        "and node A too"
+    // an operator integration, made with the CLI, manages integrations through the nodes' API
+    cli_with_ok(
+        &store,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "acme",
+            "--name",
+            "Operator",
+            "--permission",
+            "integrations=edit",
+            "--permission",
+            "tokens=introspect",
+            // it may grant only what it holds
+            "--permission",
+            "orgs=read",
+        ],
     );
+    let operator = create_integration_with(&store, "Operator", &["acme/Operator"]);
+    for node in [a, b] {
+        assert!(within(ONE_SECOND, || token_status(node, &operator) == 200).is_some());
+    }
 
-    // disabling it makes nodes A and C refuse it within 1 s
-    cli_with_ok(&store, &["integration", "disable", &erp.id]);
+    // an integration created through node A's API gets a token from node C within 1 s
+    let made = api(
+        a,
+        &operator,
+        ("POST", "/apis/v2/integrations"),
+        json!({"name": "ERP", "redirect_uri": "https://erp.example/cb", "policies": ["acme/R"]}),
+        201,
+    );
+    let erp = Credentials {
+        id: made["application_id"].as_str().unwrap().to_string(),
+        secret: made["client_secret"].as_str().unwrap().to_string(),
+        redirect_uri: "https://erp.example/cb".into(),
+    };
+    let created = within(ONE_SECOND, || token_status(c, &erp) == 200)
+        .expect("node C must serve an integration created on node A within 1 s");
+    println!("integration created on A served by node C after {created:?}");
+
+    // disabling it through node B's API makes nodes A and C refuse it within 1 s, and its token
+    // inactive on every node (each of which has checked the token's signature before)
+    let erp_token = token(c, &erp)["access_token"].as_str().unwrap().to_string();
+    for node in &nodes {
+        assert_eq!(introspect(node, &operator, &erp_token)["active"], true);
+    }
+    let disabled = api(
+        b,
+        &operator,
+        ("POST", &format!("/apis/v2/integrations/{}/disable", erp.id)),
+        json!(null),
+        200,
+    );
+    assert_eq!(disabled["enabled"], false);
     let started = Instant::now();
     for (name, node) in [("A", a), ("C", c)] {
         let left = ONE_SECOND.saturating_sub(started.elapsed());
@@ -96,7 +185,16 @@ fn three_nodes_share_one_database() {
             "node {name} must refuse a disabled integration within 1 s"
         );
     }
-    println!("disable seen by A and C after {:?}", started.elapsed());
+    println!("disable on B seen by A and C after {:?}", started.elapsed());
+    for (name, node) in [("A", a), ("B", b), ("C", c)] {
+        let left = ONE_SECOND.saturating_sub(started.elapsed());
+        assert!(
+            within(left, || introspect(node, &operator, &erp_token)
+                == json!({"active": false}))
+            .is_some(),
+            "node {name} must call the disabled integration's token inactive within 1 s"
+        );
+    }
     cli_with_ok(&store, &["integration", "enable", &erp.id]);
     for node in [a, c] {
         assert!(within(ONE_SECOND, || token_status(node, &erp) == 200).is_some());
