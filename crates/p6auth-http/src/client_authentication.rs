@@ -32,15 +32,42 @@ pub async fn read_form(parts: &Parts, body: axum::body::Body) -> Result<FormPara
             ));
         }
     }
-    require_form_content_type(parts.headers.get(header::CONTENT_TYPE))?;
+    require_form_content_type(single_header(parts, header::CONTENT_TYPE)?)?;
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| {
-            OAuthError::invalid_request(format!(
-                "the request body is larger than {MAX_BODY_BYTES} bytes"
-            ))
-        })?;
+        .map_err(body_error)?;
     FormParams::parse(&bytes)
+}
+
+/// The one value of a header that may be sent once; two are refused rather than one picked.
+pub fn single_header(
+    parts: &Parts,
+    name: header::HeaderName,
+) -> Result<Option<&HeaderValue>, OAuthError> {
+    let mut values = parts.headers.get_all(&name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(OAuthError::invalid_request(format!(
+            "the {name} header is sent more than once"
+        )));
+    }
+    Ok(first)
+}
+
+/// Why a body could not be read: too large, or cut short or malformed on the wire.
+fn body_error(e: axum::Error) -> OAuthError {
+    let mut cause: Option<&dyn std::error::Error> = Some(&e);
+    while let Some(c) = cause {
+        if c.to_string().contains("length limit exceeded") {
+            return OAuthError::invalid_request(format!(
+                "the request body is larger than {MAX_BODY_BYTES} bytes"
+            ));
+        }
+        cause = c.source();
+    }
+    OAuthError::invalid_request(
+        "the request body could not be read: it ended before its announced length or its chunked encoding is malformed",
+    )
 }
 
 /// `application/x-www-form-urlencoded`, with any parameters (such as a charset).
@@ -75,7 +102,7 @@ pub fn authenticate(
     parts: &Parts,
     form: &FormParams,
 ) -> Result<Authenticated, OAuthError> {
-    let authorization = match parts.headers.get(header::AUTHORIZATION) {
+    let authorization = match single_header(parts, header::AUTHORIZATION)? {
         Some(v) => Some(v.to_str().map_err(|_| {
             OAuthError::invalid_request("the Authorization header is not visible ASCII")
         })?),

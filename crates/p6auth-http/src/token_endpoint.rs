@@ -4,8 +4,10 @@
 use std::time::Instant;
 
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use p6auth_core::client_auth::FormParams;
 use p6auth_core::grant::client_credentials::{self, ClientCredentialsRequest};
 use p6auth_core::oauth_error::OAuthError;
 use serde::Serialize;
@@ -49,11 +51,28 @@ pub async fn token(State(state): State<AppState>, request: Request) -> Response 
     response
 }
 
+/// Client credentials in the Authorization header or a `client_secret` in the body: a
+/// confidential client, which the portal's public client never is.
+fn presents_a_secret(parts: &Parts, form: &FormParams) -> Result<bool, OAuthError> {
+    Ok(
+        parts.headers.contains_key(header::AUTHORIZATION)
+            || form.single("client_secret")?.is_some(),
+    )
+}
+
 async fn issue(state: &AppState, request: Request) -> Result<(String, Response), OAuthError> {
     let (parts, body) = request.into_parts();
     let form = read_form(&parts, body).await?;
     let grant_type = form.single("grant_type")?;
     if let Some(user_grant @ ("authorization_code" | "refresh_token")) = grant_type {
+        if presents_a_secret(&parts, &form)? {
+            // an integration: a wrong secret is invalid_client (and counts), a right one is
+            // told which grant it may use
+            authenticate(state, &parts, &form)?;
+            return Err(OAuthError::UnauthorizedClient(
+                "integrations use grant_type=client_credentials; authorization_code and refresh_token are for users signing in to the portal".into(),
+            ));
+        }
         if state.freshness().is_too_stale() {
             return Err(OAuthError::TemporarilyUnavailable(
                 "the authorization server cannot reach its database; retry later".into(),

@@ -444,3 +444,139 @@ fn discovery_documents_and_public_jwks() {
     assert_eq!(health.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(server.get("/nope").status, 404);
 }
+
+#[test]
+fn headers_sent_twice_and_broken_bodies_are_refused_with_their_reason() {
+    let dir = TestDir::new();
+    let c = seed(dir.path());
+    let other = create_integration(dir.path(), "Other", &["acme/Integration"]);
+    let server = Server::start(dir.path(), &[]);
+    let grant = "grant_type=client_credentials";
+
+    // two Authorization headers: refused, whichever comes first
+    for (first, second) in [(&c, &other), (&other, &c)] {
+        let r = server.post_form(
+            "/oauth/token",
+            grant,
+            &[
+                ("Authorization", &basic(&first.id, &first.secret)),
+                ("Authorization", &basic(&second.id, &second.secret)),
+            ],
+        );
+        let body = assert_error(&r, 400, "invalid_request");
+        assert_eq!(
+            body["error_description"],
+            "the authorization header is sent more than once"
+        );
+    }
+    let r = server.post_form(
+        "/oauth/introspect",
+        "token=x",
+        &[
+            ("Authorization", &basic(&c.id, &c.secret)),
+            ("Authorization", "Basic !!!"),
+        ],
+    );
+    assert_error(&r, 400, "invalid_request");
+    // two Content-Type headers
+    let r = server.request(
+        "POST",
+        "/oauth/token",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Content-Type", "application/json"),
+            ("Authorization", &basic(&c.id, &c.secret)),
+        ],
+        grant.as_bytes(),
+    );
+    let body = assert_error(&r, 400, "invalid_request");
+    assert_eq!(
+        body["error_description"],
+        "the content-type header is sent more than once"
+    );
+    // and on the data APIs, a Bearer token in two headers (RFC 6750 §3.1)
+    let token = server.post_form(
+        "/oauth/token",
+        grant,
+        &[("Authorization", &basic(&c.id, &c.secret))],
+    );
+    let bearer = format!("Bearer {}", token.json()["access_token"].as_str().unwrap());
+    let r = server.request(
+        "GET",
+        "/apis/v2/scopestree",
+        &[("Authorization", &bearer), ("Authorization", &bearer)],
+        b"",
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"], "invalid_request");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer realm=\"p6auth\", error=\"invalid_request\"")
+    );
+
+    // a body shorter than its Content-Length, and a malformed chunked body
+    let auth = basic(&c.id, &c.secret);
+    let short = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n{grant}"
+    );
+    let chunked = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n{grant}\r\n0\r\n\r\n"
+    );
+    for request in [short, chunked] {
+        let r = raw_http(&server.addr, request.as_bytes());
+        let body = assert_error(&r, 400, "invalid_request");
+        assert_eq!(
+            body["error_description"],
+            "the request body could not be read: it ended before its announced length or its chunked encoding is malformed"
+        );
+    }
+    // a body over the limit still says so
+    let big = format!("{grant}&pad={}", "x".repeat(70_000));
+    let r = server.post_form("/oauth/token", &big, &[("Authorization", &auth)]);
+    let body = assert_error(&r, 400, "invalid_request");
+    assert_eq!(
+        body["error_description"],
+        "the request body is larger than 65536 bytes"
+    );
+}
+
+#[test]
+fn an_integration_asking_for_a_user_grant_is_told_which_grant_it_may_use() {
+    let dir = TestDir::new();
+    let c = seed(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    for form in [
+        "grant_type=authorization_code&code=x",
+        "grant_type=refresh_token&refresh_token=x",
+    ] {
+        // right credentials, by Basic and in the body: unauthorized_client (RFC 6749 §5.2)
+        let by_basic = server.post_form(
+            "/oauth/token",
+            form,
+            &[("Authorization", &basic(&c.id, &c.secret))],
+        );
+        let in_body = server.post_form(
+            "/oauth/token",
+            &format!("{form}&client_id={}&client_secret={}", c.id, c.secret),
+            &[],
+        );
+        for r in [by_basic, in_body] {
+            let body = assert_error(&r, 400, "unauthorized_client");
+            assert_eq!(
+                body["error_description"],
+                "integrations use grant_type=client_credentials; authorization_code and refresh_token are for users signing in to the portal"
+            );
+        }
+        // a wrong secret is a failed authentication
+        let r = server.post_form(
+            "/oauth/token",
+            form,
+            &[("Authorization", &basic(&c.id, "wrong"))],
+        );
+        assert_error(&r, 401, "invalid_client");
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Basic realm=\"p6auth\", charset=\"UTF-8\"")
+        );
+    }
+}

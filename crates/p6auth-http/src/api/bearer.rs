@@ -18,9 +18,14 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
+        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(ApiError::BadTokenRequest(
+                "the Authorization header is sent more than once",
+            ));
+        }
+        let value = first
             .ok_or(ApiError::NoToken)?
             .to_str()
             .map_err(|_| ApiError::InvalidToken)?;

@@ -13,6 +13,9 @@ pub enum ApiError {
     NoToken,
     /// A token that is not ours, malformed, expired, revoked or of a gone or disabled owner.
     InvalidToken,
+    /// A request that presents its token wrongly, e.g. in two Authorization headers
+    /// (RFC 6750 §3.1 `invalid_request`).
+    BadTokenRequest(&'static str),
     /// The canonical permission that is missing.
     Forbidden(String),
     /// Refused by a rule beyond a missing permission, in the service's words.
@@ -60,6 +63,11 @@ impl IntoResponse for ApiError {
                 StatusCode::UNAUTHORIZED,
                 json!({"error": "invalid_token", "error_description": "the access token is not valid"}),
                 "Bearer realm=\"p6auth\", error=\"invalid_token\"",
+            ),
+            Self::BadTokenRequest(m) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": m}),
+                "Bearer realm=\"p6auth\", error=\"invalid_request\"",
             ),
             Self::Forbidden(p) => (
                 StatusCode::FORBIDDEN,

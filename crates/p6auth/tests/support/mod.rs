@@ -291,6 +291,20 @@ pub fn http(
     parse_response(&raw)
 }
 
+/// Sends `request` exactly as given, closes the writing half, and reads the answer: for bodies
+/// that are cut short or framed wrongly on purpose.
+pub fn raw_http(addr: &str, request: &[u8]) -> Response {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
 fn parse_response(raw: &[u8]) -> Response {
     let split = raw
         .windows(4)
