@@ -66,7 +66,9 @@ pub fn parse_cursor(cursor: Option<&str>) -> Result<UnixTime, String> {
         None | Some("") => Ok(0),
         Some(c) => c
             .parse::<i64>()
-            .map_err(|_| format!("the cursor {c:?} is not one this server handed out")),
+            .ok()
+            .filter(|t| *t >= 0)
+            .ok_or_else(|| format!("the cursor {c:?} is not one this server handed out")),
     }
 }
 
@@ -319,6 +321,10 @@ mod tests {
         assert_eq!(parse_cursor(None), Ok(0));
         assert_eq!(parse_cursor(Some("42")), Ok(42));
         assert!(parse_cursor(Some("x")).is_err());
+        assert_eq!(
+            parse_cursor(Some("-1")),
+            Err("the cursor \"-1\" is not one this server handed out".into())
+        );
         assert_eq!(window_start(0, 10_000, 3600), 10_000 - 3600 - 300);
         assert_eq!(window_start(9_000, 10_000, 3600), 9_000);
         assert!(may_use_feed(&perms(&["acme:tokens=introspect"])));

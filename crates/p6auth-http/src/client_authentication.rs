@@ -104,7 +104,8 @@ pub fn authenticate(
 ) -> Result<Authenticated, OAuthError> {
     let authorization = match single_header(parts, header::AUTHORIZATION)? {
         Some(v) => Some(v.to_str().map_err(|_| {
-            OAuthError::invalid_request("the Authorization header is not visible ASCII")
+            // malformed, like any other unusable Authorization header
+            OAuthError::client_authentication_failed()
         })?),
         None => None,
     };

@@ -65,6 +65,16 @@ async fn feed_inner(state: &AppState, request: Request) -> Result<Feed, FeedErro
     let since = revocation_feed::parse_cursor(params.single("since")?)
         .map_err(OAuthError::invalid_request)?;
     // only the Authorization header counts: a GET has no body
+    if !parts
+        .headers
+        .contains_key(axum::http::header::AUTHORIZATION)
+    {
+        return Err(OAuthError::InvalidClient(
+            "client authentication is missing: send the integration's credentials with HTTP Basic"
+                .into(),
+        )
+        .into());
+    }
     let caller = authenticate(state, &parts, &FormParams::default())?.client;
     if !revocation_feed::may_use_feed(&caller.permissions) {
         return Err(FeedError::Forbidden);

@@ -192,6 +192,19 @@ async fn the_feed_needs_credentials_and_tokens_introspect_and_is_scoped_by_insta
     let r = server.get("/oauth/revocations");
     assert_eq!(r.status, 401);
     assert!(r.header("WWW-Authenticate").is_some());
+    assert_eq!(
+        r.json()["error_description"],
+        "client authentication is missing: send the integration's credentials with HTTP Basic"
+    );
+    // an Authorization header that is not visible ASCII is unusable, like any malformed one
+    let r = server.request(
+        "GET",
+        "/oauth/revocations",
+        &[("Authorization", "Basic \u{e9}t\u{e9}")],
+        b"",
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert_eq!(r.json()["error"], "invalid_client");
     let wrong = server.request(
         "GET",
         "/oauth/revocations",
@@ -218,6 +231,16 @@ async fn the_feed_needs_credentials_and_tokens_introspect_and_is_scoped_by_insta
         b"",
     );
     assert_eq!(bad_cursor.status, 400);
+    let negative = server.request(
+        "GET",
+        "/oauth/revocations?since=-1",
+        &[("Authorization", &basic(&global.id, &global.secret))],
+        b"",
+    );
+    assert_eq!(
+        (negative.status, negative.json()["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
 
     cli_ok(dir.path(), &["integration", "disable", &erp.id]);
     let read = |c: &Credentials, query: &str| {

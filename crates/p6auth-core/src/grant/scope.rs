@@ -24,20 +24,22 @@ pub fn resolve(
     let mut granted: Vec<Permission> = Vec::new();
     for token in requested.split(' ').filter(|t| !t.is_empty()) {
         let p = Permission::from_scope_token(token).map_err(|e| {
-            OAuthError::InvalidScope(format!("scope {token:?} is not a permission: {e}").into())
+            OAuthError::InvalidScope(
+                format!("scope {} is not a permission: {e}", shown(token)).into(),
+            )
         })?;
         let p = match (&p.instance, instances) {
             (Some(_), _) => p,
             (None, [only]) => p.qualified(only),
             (None, _) => {
                 return Err(OAuthError::InvalidScope(
-                    format!("scope {token:?} names no instance, and this integration has several; write it as INSTANCE:{token}").into(),
+                    format!("scope {} names no instance, and this integration has several; prefix it with INSTANCE:", shown(token)).into(),
                 ));
             }
         };
         if !p6auth_permissions::allows(held, &p) {
             return Err(OAuthError::InvalidScope(
-                format!("scope {token:?} is not granted to this integration").into(),
+                format!("scope {} is not granted to this integration", shown(token)).into(),
             ));
         }
         if !granted.contains(&p) {
@@ -45,6 +47,16 @@ pub fn resolve(
         }
     }
     Ok(granted)
+}
+
+/// A requested scope token as an error message quotes it: at most 100 characters, so that a huge
+/// request is not echoed back whole.
+fn shown(token: &str) -> String {
+    const MAX: usize = 100;
+    match token.char_indices().nth(MAX) {
+        None => format!("{token:?}"),
+        Some((end, _)) => format!("{:?}", format!("{}…", &token[..end])),
+    }
 }
 
 /// The space-separated scope string of a token response and of the `scope` claim.
@@ -62,6 +74,18 @@ mod tests {
 
     fn perms(list: &[&str]) -> Vec<Permission> {
         list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_huge_scope_is_not_echoed_back_whole() {
+        let held = perms(&["acme:reports=read('A')"]);
+        let huge = format!("acme:reports=read('{}')", "x".repeat(20_000));
+        let e = resolve(Some(&huge), &held, &["acme".into()]).unwrap_err();
+        let expected = format!(
+            "scope \"acme:reports=read('{}…\" is not granted to this integration",
+            "x".repeat(81)
+        );
+        assert_eq!(e.description(), expected);
     }
 
     #[test]
