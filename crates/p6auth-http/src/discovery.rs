@@ -76,3 +76,18 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
     }
     r
 }
+
+/// 404 in JSON for a path under `/oauth/` or `/.well-known/` that names no endpoint.
+pub async fn no_such_endpoint() -> Response {
+    let mut r = (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({
+            "error": "not_found",
+            "error_description": "there is no such endpoint; the metadata at /.well-known/oauth-authorization-server lists them",
+        })),
+    )
+        .into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

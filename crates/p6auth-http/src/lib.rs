@@ -80,7 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/token", any(token_endpoint::token))
         .route("/oauth/introspect", any(introspection::introspect))
         .route("/oauth/revoke", any(introspection::revoke))
-        .route("/oauth/revocations", get(revocation_feed::feed))
+        .route("/oauth/revocations", any(revocation_feed::feed))
+        // machine clients get JSON, not the portal's page, for a mistyped endpoint
+        .route("/oauth/{*rest}", any(discovery::no_such_endpoint))
+        .route("/.well-known/{*rest}", any(discovery::no_such_endpoint))
         .route(
             "/.well-known/oauth-authorization-server",
             get(discovery::metadata),

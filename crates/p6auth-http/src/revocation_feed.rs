@@ -22,6 +22,18 @@ use crate::oauth_response::{OAuthErrorResponse, internal, no_store};
 const MAX_AUDIT_ENTRIES: i64 = 50_000;
 
 pub async fn feed(State(state): State<AppState>, request: Request) -> Response {
+    if request.method() != axum::http::Method::GET && request.method() != axum::http::Method::HEAD {
+        let mut r = OAuthErrorResponse(OAuthError::invalid_request(
+            "the revocation feed accepts only GET",
+        ))
+        .into_response();
+        *r.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
+        r.headers_mut().insert(
+            axum::http::header::ALLOW,
+            axum::http::HeaderValue::from_static("GET, HEAD"),
+        );
+        return r;
+    }
     match feed_inner(&state, request).await {
         Ok(feed) => {
             let mut r = axum::Json(feed).into_response();

@@ -580,3 +580,28 @@ fn an_integration_asking_for_a_user_grant_is_told_which_grant_it_may_use() {
         );
     }
 }
+
+#[test]
+fn mistyped_oauth_paths_and_wrong_methods_answer_in_json() {
+    let dir = TestDir::new();
+    seed(dir.path());
+    let server = Server::start(dir.path(), &[]);
+    for path in [
+        "/oauth/token/",
+        "/oauth/foo",
+        "/.well-known/jwks",
+        "/.well-known/x/y",
+    ] {
+        let r = server.post_form(path, "grant_type=client_credentials", &[]);
+        assert_eq!(r.status, 404, "{path}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+        assert_eq!(r.json()["error"], "not_found", "{path}");
+    }
+    // the real endpoints under the same prefixes are untouched
+    assert_eq!(server.get("/.well-known/jwks.json").status, 200);
+    assert_eq!(server.get("/oauth/assets/login.css").status, 200);
+    let r = server.post_form("/oauth/revocations", "", &[]);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    assert_eq!(r.json()["error"], "invalid_request");
+}
