@@ -61,16 +61,25 @@ pub struct Feed {
 }
 
 /// A cursor as the client sends it back; `None` (the first poll) is the beginning.
-pub fn parse_cursor(cursor: Option<&str>) -> Result<UnixTime, String> {
+/// A cursor is the time a poll read the store, so it is a plain number, not negative, and not
+/// in the future: a later one would hide what happens until then. Nodes' clocks may differ by
+/// [`MAX_CLOCK_SKEW`]; a cursor ahead by less than that counts as now.
+pub fn parse_cursor(cursor: Option<&str>, now: UnixTime) -> Result<UnixTime, String> {
     match cursor {
         None | Some("") => Ok(0),
         Some(c) => c
             .parse::<i64>()
             .ok()
-            .filter(|t| *t >= 0)
+            .filter(|t| {
+                *t >= 0 && *t <= now + MAX_CLOCK_SKEW && c.bytes().all(|b| b.is_ascii_digit())
+            })
+            .map(|t| t.min(now))
             .ok_or_else(|| format!("the cursor {c:?} is not one this server handed out")),
     }
 }
+
+/// How far ahead of this node's clock another node's cursor may be.
+pub const MAX_CLOCK_SKEW: i64 = 60;
 
 /// The time the feed must look back to for a poll from `since`.
 pub fn window_start(since: UnixTime, now: UnixTime, token_lifetime: i64) -> UnixTime {
@@ -318,13 +327,22 @@ mod tests {
 
     #[test]
     fn cursors_and_windows() {
-        assert_eq!(parse_cursor(None), Ok(0));
-        assert_eq!(parse_cursor(Some("42")), Ok(42));
-        assert!(parse_cursor(Some("x")).is_err());
+        let now = 1_000;
+        assert_eq!(parse_cursor(None, now), Ok(0));
+        assert_eq!(parse_cursor(Some("42"), now), Ok(42));
         assert_eq!(
-            parse_cursor(Some("-1")),
-            Err("the cursor \"-1\" is not one this server handed out".into())
+            parse_cursor(Some("1030"), now),
+            Ok(1_000),
+            "another node's clock"
         );
+        for bad in ["x", "-1", "+5", "-0", "1061", "9223372036854775807"] {
+            assert_eq!(
+                parse_cursor(Some(bad), now),
+                Err(format!(
+                    "the cursor {bad:?} is not one this server handed out"
+                )),
+            );
+        }
         assert_eq!(window_start(0, 10_000, 3600), 10_000 - 3600 - 300);
         assert_eq!(window_start(9_000, 10_000, 3600), 9_000);
         assert!(may_use_feed(&perms(&["acme:tokens=introspect"])));

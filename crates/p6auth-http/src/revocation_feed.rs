@@ -74,8 +74,7 @@ async fn feed_inner(state: &AppState, request: Request) -> Result<Feed, FeedErro
         )
         .into());
     }
-    let since = revocation_feed::parse_cursor(params.single("since")?)
-        .map_err(OAuthError::invalid_request)?;
+    let cursor = params.single("since")?;
     // only the Authorization header counts: a GET has no body
     if !parts
         .headers
@@ -93,6 +92,7 @@ async fn feed_inner(state: &AppState, request: Request) -> Result<Feed, FeedErro
     }
     // read the time before the store: the cursor must not pass what was read
     let now = state.clock().now();
+    let since = revocation_feed::parse_cursor(cursor, now).map_err(OAuthError::invalid_request)?;
     let since =
         revocation_feed::window_start(since, now, state.settings().token.access_token_lifetime);
     let store = state.store();

@@ -231,6 +231,14 @@ impl Parser {
         }
     }
 
+    /// Values are printed by the CLI and the portal: no terminal escapes or line breaks.
+    fn control_character<T>(&self, c: char) -> Result<T, ParseError> {
+        self.err(
+            self.pos,
+            format!("control character {c:?} in a value; values are printable text"),
+        )
+    }
+
     fn value(&mut self) -> Result<String, ParseError> {
         let open = self.pos;
         let quote = match self.peek() {
@@ -252,10 +260,12 @@ impl Parser {
         loop {
             match self.peek() {
                 None => return self.err(open, "unterminated quote"),
+                Some(c) if c.is_control() => return self.control_character(c),
                 Some('\\') => {
                     self.pos += 1;
                     match self.peek() {
                         None => return self.err(open, "unterminated quote"),
+                        Some(c) if c.is_control() => return self.control_character(c),
                         Some(c) => value.push(c),
                     }
                 }

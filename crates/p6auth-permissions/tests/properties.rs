@@ -13,7 +13,9 @@ fn name() -> impl Strategy<Value = String> {
 fn value() -> impl Strategy<Value = String> {
     prop_oneof![
         1 => Just("*".to_owned()),
-        3 => any::<String>().prop_filter("values are not empty", |v| !v.is_empty()),
+        3 => any::<String>().prop_filter("values are printable text", |v| {
+            !v.is_empty() && !v.chars().any(char::is_control)
+        }),
         3 => "[ '\"\\\\(),=:*%./a-z]{1,8}",
     ]
 }

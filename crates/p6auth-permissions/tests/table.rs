@@ -124,6 +124,14 @@ const CASES: &[Case] = &[
     Fail("users=read('./)", "at position 11: unterminated quote"),
     Fail(r"users=read('a\')", "at position 11: unterminated quote"),
     Fail("users=read(')", "at position 11: unterminated quote"),
+    Fail(
+        "orgs=read('\u{1b}[2J')",
+        "at position 11: control character '\\u{1b}' in a value; values are printable text",
+    ),
+    Fail(
+        "orgs=read('a\\\n')",
+        "at position 13: control character '\\n' in a value; values are printable text",
+    ),
     Fail("users=read('a'", "at position 14: missing ')'"),
     Fail("users=read('a'  ", "at position 16: missing ')'"),
     Fail("users=read(*", "at position 12: missing ')'"),

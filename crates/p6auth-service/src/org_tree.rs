@@ -31,6 +31,18 @@ pub async fn node(c: &Change<'_>, instance: &str, id: i64) -> ServiceResult<OrgN
     Ok(node)
 }
 
+/// The node a caller named as a parent (by path, resolved to `id`): it must be in `instance`.
+async fn parent_in(c: &Change<'_>, instance: &str, id: i64) -> ServiceResult<OrgNode> {
+    let parent = c.store.get_org_node(id).await?;
+    if parent.instance != instance {
+        return Err(ServiceError::Invalid(format!(
+            "org node {} is not in instance {instance}",
+            parent.path
+        )));
+    }
+    Ok(parent)
+}
+
 fn require_node(access: &Access, node: &OrgNode, action: &str) -> ServiceResult<()> {
     let scope = access.org_scope(&node.instance, "orgs", action)?;
     if scope.contains(&node.path) {
@@ -155,7 +167,7 @@ pub async fn create(
     validate_node_name(&new.name).map_err(ServiceError::Invalid)?;
     validate_description(&new.description).map_err(ServiceError::Invalid)?;
     validate_properties(&new.properties).map_err(ServiceError::Invalid)?;
-    let parent = node(c, instance, new.parent_id).await?;
+    let parent = parent_in(c, instance, new.parent_id).await?;
     require_node(access, &parent, "edit")?;
     let created = c.store.create_org_node(new, c.clock.now()).await?;
     c.audit(
@@ -188,7 +200,7 @@ pub async fn update(
     require_node(access, &before, "edit")?;
     let mut moved = Vec::new();
     if let Some(parent_id) = update.parent_id.filter(|p| Some(*p) != before.parent_id) {
-        let parent = node(c, instance, parent_id).await?;
+        let parent = parent_in(c, instance, parent_id).await?;
         require_node(access, &parent, "edit")?;
         moved = users_where(c, instance, |p| on_branch(&before.path, p)).await?;
         let name = update.name.as_deref().unwrap_or(&before.name);

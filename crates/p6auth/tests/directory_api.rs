@@ -677,3 +677,60 @@ fn malformed_requests_get_json_errors_with_the_right_status() {
     );
     assert_eq!(r.json()["missing_permission"], "*:audit=read");
 }
+
+#[test]
+fn writes_refuse_doubled_headers_broken_bodies_and_parents_in_other_instances() {
+    let dir = TestDir::new();
+    seed(dir.path());
+    cli_ok(dir.path(), &["instance", "create", "beta"]);
+    set(&dir, "acme", "OrgEditor", &["orgs=read", "orgs=edit"]);
+    let editor = create_integration(dir.path(), "Editor", &["acme/OrgEditor"]);
+    let server = Server::start(dir.path(), &[]);
+    let api = api(&server, &editor);
+
+    // a parent in another instance is named, not numbered
+    for parent in ["/beta", "/default"] {
+        let r = api.call(
+            "POST",
+            "/apis/v2/instances/acme/orgs",
+            Some(json!({"parent": parent, "name": "X"})),
+        );
+        assert_eq!(r.status, 422, "{}", r.text());
+        assert_eq!(
+            r.json()["error_description"],
+            format!("org node {parent} is not in instance acme")
+        );
+    }
+    // two Content-Type headers
+    let r = server.request(
+        "POST",
+        "/apis/v2/instances/acme/orgs",
+        &[
+            ("Authorization", &api.bearer),
+            ("Content-Type", "application/json"),
+            ("Content-Type", "text/plain"),
+        ],
+        br#"{"parent": "/acme", "name": "Two"}"#,
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        r.json()["error_description"],
+        "the content-type header is sent more than once"
+    );
+    // a body shorter than its Content-Length
+    let body = r#"{"parent": "/acme", "name": "Short"}"#;
+    let request = format!(
+        "POST /apis/v2/instances/acme/orgs HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{body}",
+        api.bearer
+    );
+    let r = raw_http(&server.addr, request.as_bytes());
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"], "invalid_request");
+    assert_eq!(
+        r.json()["error_description"],
+        "the request body could not be read: it ended before its announced length or its chunked encoding is malformed"
+    );
+    // none of it was written
+    let tree = api.ok("GET", "/apis/v2/instances/acme/orgs", None);
+    assert_eq!(tree["tree"][0]["children"], json!([]), "{tree}");
+}

@@ -231,16 +231,23 @@ async fn the_feed_needs_credentials_and_tokens_introspect_and_is_scoped_by_insta
         b"",
     );
     assert_eq!(bad_cursor.status, 400);
-    let negative = server.request(
-        "GET",
-        "/oauth/revocations?since=-1",
-        &[("Authorization", &basic(&global.id, &global.secret))],
-        b"",
-    );
-    assert_eq!(
-        (negative.status, negative.json()["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
+    // negative, and far in the future (which would hide every revocation until then)
+    for cursor in ["-1", "9999999999"] {
+        let r = server.request(
+            "GET",
+            &format!("/oauth/revocations?since={cursor}"),
+            &[("Authorization", &basic(&global.id, &global.secret))],
+            b"",
+        );
+        assert_eq!(
+            (r.status, r.json()["error_description"].as_str()),
+            (
+                400,
+                // RFC 6749 §5.2 allows no '"' in an error_description
+                Some(format!("the cursor '{cursor}' is not one this server handed out").as_str())
+            )
+        );
+    }
 
     cli_ok(dir.path(), &["integration", "disable", &erp.id]);
     let read = |c: &Credentials, query: &str| {

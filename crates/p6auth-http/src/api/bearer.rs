@@ -22,7 +22,12 @@ impl FromRequestParts<AppState> for Caller {
         let first = values.next();
         if values.next().is_some() {
             return Err(ApiError::BadTokenRequest(
-                "the Authorization header is sent more than once",
+                "the authorization header is sent more than once",
+            ));
+        }
+        if parts.headers.get_all(header::CONTENT_TYPE).iter().count() > 1 {
+            return Err(ApiError::BadRequest(
+                "the content-type header is sent more than once".into(),
             ));
         }
         let value = first

@@ -16,6 +16,8 @@ pub enum ApiError {
     /// A request that presents its token wrongly, e.g. in two Authorization headers
     /// (RFC 6750 §3.1 `invalid_request`).
     BadTokenRequest(&'static str),
+    /// A request that cannot be read: a header sent twice, a body cut short.
+    BadRequest(String),
     /// The canonical permission that is missing.
     Forbidden(String),
     /// Refused by a rule beyond a missing permission, in the service's words.
@@ -68,6 +70,11 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({"error": "invalid_request", "error_description": m}),
                 "Bearer realm=\"p6auth\", error=\"invalid_request\"",
+            ),
+            Self::BadRequest(m) => (
+                StatusCode::BAD_REQUEST,
+                json!({"error": "invalid_request", "error_description": m}),
+                "",
             ),
             Self::Forbidden(p) => (
                 StatusCode::FORBIDDEN,
