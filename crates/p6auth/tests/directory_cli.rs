@@ -128,6 +128,13 @@ fn users_org_nodes_and_sets_from_the_command_line() {
     );
     let list = json(d, &["user", "list", "--instance", "acme", "--json"]);
     assert_eq!(list.as_array().unwrap().len(), 1);
+    // a mistyped instance is an error, not an empty list
+    fails(
+        d,
+        &["user", "list", "--instance", "acmee"],
+        3,
+        "error: instance acmee not found",
+    );
     assert_eq!(list[0]["last_name"], "Lee-Smith");
     assert_eq!(list[0]["first_name"], "Ann", "fields not given stay");
     assert_eq!(list[0]["enabled"], false);

@@ -16,7 +16,7 @@ pub fn resolve(
     let Some(requested) = requested else {
         if held.is_empty() {
             return Err(OAuthError::InvalidScope(
-                "the integration holds no enabled permissions".into(),
+                "the integration holds no permissions: its permission sets are disabled, or grant nothing in the instances of its policies (a set whose permissions name other instances, such as *:audit=read, grants only in a policy for instance *)".into(),
             ));
         }
         return Ok(held.to_vec());
@@ -86,6 +86,16 @@ mod tests {
             "x".repeat(81)
         );
         assert_eq!(e.description(), expected);
+    }
+
+    #[test]
+    fn a_policy_that_grants_nothing_says_why() {
+        let e = resolve(None, &[], &["acme".into()]).unwrap_err();
+        assert_eq!(e.code(), "invalid_scope");
+        assert_eq!(
+            e.description(),
+            "the integration holds no permissions: its permission sets are disabled, or grant nothing in the instances of its policies (a set whose permissions name other instances, such as *:audit=read, grants only in a policy for instance *)"
+        );
     }
 
     #[test]

@@ -59,6 +59,10 @@ pub async fn run(command: UserCommand, ctx: &Context) -> Result<(), CliError> {
             last_name,
             json,
         } => {
+            if let Some(instance) = &instance {
+                // a mistyped instance is an error, not an empty list
+                ctx.store.get_instance(instance).await?;
+            }
             let mut query = UserQuery {
                 instance,
                 email_prefix,
