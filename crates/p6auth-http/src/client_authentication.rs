@@ -33,6 +33,13 @@ pub async fn read_form(parts: &Parts, body: axum::body::Body) -> Result<FormPara
         }
     }
     require_form_content_type(single_header(parts, header::CONTENT_TYPE)?)?;
+    let announced = single_header(parts, header::CONTENT_LENGTH)?
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        // refused before waiting for a body that would be refused anyway
+        return Err(too_large());
+    }
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(body_error)?;
@@ -54,14 +61,18 @@ pub fn single_header(
     Ok(first)
 }
 
+fn too_large() -> OAuthError {
+    OAuthError::invalid_request(format!(
+        "the request body is larger than {MAX_BODY_BYTES} bytes"
+    ))
+}
+
 /// Why a body could not be read: too large, or cut short or malformed on the wire.
 fn body_error(e: axum::Error) -> OAuthError {
     let mut cause: Option<&dyn std::error::Error> = Some(&e);
     while let Some(c) = cause {
         if c.to_string().contains("length limit exceeded") {
-            return OAuthError::invalid_request(format!(
-                "the request body is larger than {MAX_BODY_BYTES} bytes"
-            ));
+            return too_large();
         }
         cause = c.source();
     }

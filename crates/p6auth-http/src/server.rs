@@ -131,6 +131,8 @@ async fn serve_connection<S, F, Fut>(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
+        // a client may send its request and close its sending half; it still gets the answer
+        .half_close(true)
         .serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
     if let Err(e) = watcher.watch(connection).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -530,6 +530,25 @@ fn headers_sent_twice_and_broken_bodies_are_refused_with_their_reason() {
             "the request body could not be read: it ended before its announced length or its chunked encoding is malformed"
         );
     }
+    // a body announced over the limit is refused without waiting for it
+    let announced = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n{grant}"
+    );
+    let r = raw_http(&server.addr, announced.as_bytes());
+    let body = assert_error(&r, 400, "invalid_request");
+    assert_eq!(
+        body["error_description"],
+        "the request body is larger than 65536 bytes"
+    );
+    // a whole request followed by closing the client's sending half still gets its answer
+    let whole = format!(
+        "POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{grant}",
+        grant.len()
+    );
+    for _ in 0..20 {
+        let r = raw_http(&server.addr, whole.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
     // a body over the limit still says so
     let big = format!("{grant}&pad={}", "x".repeat(70_000));
     let r = server.post_form("/oauth/token", &big, &[("Authorization", &auth)]);
