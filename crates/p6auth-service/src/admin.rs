@@ -324,15 +324,41 @@ pub async fn require_policies_held(
 ) -> ServiceResult<()> {
     let sets = store.list_permission_sets().await?;
     for policy in policies {
-        let set = sets
-            .iter()
-            .find(|s| s.instance == policy.instance && s.name == policy.permission_set)
-            .or_else(|| {
-                sets.iter()
-                    .find(|s| s.instance == "*" && s.name == policy.permission_set)
-            });
-        if let Some(set) = set {
+        if let Some(set) = policy_set(&sets, policy) {
             access.require_holds(set.qualified_permissions(&policy.instance))?;
+        }
+    }
+    Ok(())
+}
+
+/// The set a policy names: the instance's own, else a global set of that name.
+fn policy_set<'a>(sets: &'a [PermissionSet], policy: &PolicyRef) -> Option<&'a PermissionSet> {
+    sets.iter()
+        .find(|s| s.instance == policy.instance && s.name == policy.permission_set)
+        .or_else(|| {
+            sets.iter()
+                .find(|s| s.instance == "*" && s.name == policy.permission_set)
+        })
+}
+
+/// A policy grants only in its own instance, so a set whose permissions all name other
+/// instances (`*:audit=read` under `acme/...`) would grant nothing there: refused, naming the
+/// policy that would work. Unknown sets are left to the store to report.
+async fn require_policies_grant(store: &dyn Store, policies: &[PolicyRef]) -> ServiceResult<()> {
+    let sets = store.list_permission_sets().await?;
+    for policy in policies.iter().filter(|p| p.instance != "*") {
+        let Some(set) = policy_set(&sets, policy) else {
+            continue;
+        };
+        let grants = set
+            .qualified_permissions(&policy.instance)
+            .iter()
+            .any(|p| p.instance.as_deref() == Some(policy.instance.as_str()));
+        if !grants {
+            return Err(ServiceError::Invalid(format!(
+                "permission set {} grants nothing in instance {}: its permissions name other instances; give it as the policy */{} instead",
+                set.name, policy.instance, set.name
+            )));
         }
     }
     Ok(())
@@ -373,6 +399,7 @@ pub async fn create_integration_with_credentials(
 ) -> ServiceResult<(Integration, PlainSecret)> {
     validate_integration_name(&input.name).map_err(ServiceError::Invalid)?;
     validate_redirect_uri(&input.redirect_uri).map_err(ServiceError::Invalid)?;
+    require_policies_grant(c.store, &input.policies).await?;
     if !is_generated_application_id(&application_id) {
         return Err(ServiceError::Invalid(
             "the Application ID must be a generated one (a lower-case UUID version 4)".into(),
@@ -457,6 +484,7 @@ pub async fn set_integration_policies(
     policies: Vec<PolicyRef>,
 ) -> ServiceResult<Integration> {
     let before = c.store.get_integration(id).await?;
+    require_policies_grant(c.store, &policies).await?;
     let after = c
         .store
         .set_integration_policies(id, policies, c.clock.now())

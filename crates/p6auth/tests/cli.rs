@@ -383,3 +383,66 @@ fn a_set_name_is_either_global_or_local() {
         ]
     );
 }
+
+#[test]
+fn a_policy_must_grant_something_in_its_instance() {
+    let dir = TestDir::new();
+    let erp = seed(dir.path()); // acme, set Integration
+    let d = dir.path();
+    cli_ok(
+        d,
+        &[
+            "permission-set",
+            "create",
+            "--instance",
+            "*",
+            "--name",
+            "Auditor",
+            "--permission",
+            "*:audit=read",
+        ],
+    );
+    let message = "permission set Auditor grants nothing in instance acme: its permissions name other instances; give it as the policy */Auditor instead";
+    let create = [
+        "integration",
+        "create",
+        "--name",
+        "Audit",
+        "--redirect-uri",
+        "https://audit.example/cb",
+        "--policy",
+    ];
+    fails(d, &[&create[..], &["acme/Auditor"]].concat(), 2, message);
+    fails(
+        d,
+        &[
+            "integration",
+            "set-policies",
+            &erp.id,
+            "--policy",
+            "acme/Auditor",
+        ],
+        2,
+        message,
+    );
+    // the same set as a policy for every instance grants it
+    let made = cli_ok(d, &[&create[..], &["*/Auditor", "--json"]].concat());
+    let made: serde_json::Value = serde_json::from_str(&made).unwrap();
+    let id = made["application_id"].as_str().unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_str(&cli_ok(d, &["integration", "show", id, "--json"])).unwrap();
+    assert_eq!(
+        shown["policies"],
+        serde_json::json!([{"instance": "*", "permission_set": "Auditor"}])
+    );
+    // nothing was created or changed by the refusals
+    let list: serde_json::Value =
+        serde_json::from_str(&cli_ok(d, &["integration", "list", "--json"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let erp_now: serde_json::Value =
+        serde_json::from_str(&cli_ok(d, &["integration", "show", &erp.id, "--json"])).unwrap();
+    assert_eq!(
+        erp_now["policies"],
+        serde_json::json!([{"instance": "acme", "permission_set": "Integration"}])
+    );
+}
