@@ -123,9 +123,9 @@ fn created(value: Value) -> ApiResult {
 fn body<T>(b: Result<axum::Json<T>, JsonRejection>) -> Result<T, ApiError> {
     b.map(|j| j.0).map_err(|e| match (e.status(), &e) {
         (StatusCode::PAYLOAD_TOO_LARGE, _) => ApiError::TooLarge,
-        (_, JsonRejection::BytesRejection(_)) => ApiError::BadRequest(
-            "the request body could not be read: it ended before its announced length or its chunked encoding is malformed".into(),
-        ),
+        (_, JsonRejection::BytesRejection(_)) => {
+            ApiError::BadRequest(crate::rejection::BODY_UNREADABLE.into())
+        }
         _ => ApiError::Invalid(e.body_text()),
     })
 }

@@ -62,9 +62,7 @@ pub fn single_header(
 }
 
 fn too_large() -> OAuthError {
-    OAuthError::invalid_request(format!(
-        "the request body is larger than {MAX_BODY_BYTES} bytes"
-    ))
+    OAuthError::invalid_request(crate::rejection::too_large())
 }
 
 /// Why a body could not be read: too large, or cut short or malformed on the wire.
@@ -76,9 +74,7 @@ fn body_error(e: axum::Error) -> OAuthError {
         }
         cause = c.source();
     }
-    OAuthError::invalid_request(
-        "the request body could not be read: it ended before its announced length or its chunked encoding is malformed",
-    )
+    OAuthError::invalid_request(crate::rejection::BODY_UNREADABLE)
 }
 
 /// `application/x-www-form-urlencoded`, with any parameters (such as a charset).

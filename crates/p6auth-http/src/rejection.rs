@@ -48,6 +48,9 @@ pub async fn take(response: Response, own_type: &str) -> Result<Rejection, Respo
     })
 }
 
+/// What a body that could not be read gets, on every endpoint.
+pub const BODY_UNREADABLE: &str = "the request body could not be read: it ended before its announced length or its chunked encoding is malformed";
+
 pub fn too_large() -> String {
     format!(
         "the request body is larger than {} bytes",
